@@ -91,7 +91,11 @@ impl BackupConfig {
             Value::Object(map) => Ok(BackupConfig::from_object(&map)),
             other => Err(Error::new(
                 ErrorCode::InvalidArgument,
-                format!("{} must hold a JSON object, not {}", origin.display(), json_kind(&other)),
+                format!(
+                    "{} must hold a JSON object, not {}",
+                    origin.display(),
+                    json_kind(&other)
+                ),
             )),
         }
     }
@@ -162,7 +166,9 @@ fn parse_excludes(v: Option<&Value>) -> Vec<String> {
 }
 
 fn parse_option_dirs(v: Option<&Value>) -> Vec<OptionDir> {
-    let Some(Value::Array(items)) = v else { return Vec::new() };
+    let Some(Value::Array(items)) = v else {
+        return Vec::new();
+    };
     items
         .iter()
         .filter_map(|item| {
@@ -178,7 +184,10 @@ fn parse_option_dirs(v: Option<&Value>) -> Vec<OptionDir> {
 }
 
 fn strings_of(items: &[Value]) -> Vec<String> {
-    items.iter().filter_map(|i| i.as_str().map(str::to_string)).collect()
+    items
+        .iter()
+        .filter_map(|i| i.as_str().map(str::to_string))
+        .collect()
 }
 
 #[cfg(test)]
@@ -208,8 +217,13 @@ mod tests {
     #[test]
     fn allow_to_backup_restore_is_true_only_for_a_json_true() {
         assert!(cfg(json!({"allowToBackupRestore": true})).allow_to_backup_restore);
-        for v in [json!({}), json!({"allowToBackupRestore": null}), json!({"allowToBackupRestore": "true"}),
-                  json!({"allowToBackupRestore": 1}), json!({"allowToBackupRestore": false})] {
+        for v in [
+            json!({}),
+            json!({"allowToBackupRestore": null}),
+            json!({"allowToBackupRestore": "true"}),
+            json!({"allowToBackupRestore": 1}),
+            json!({"allowToBackupRestore": false}),
+        ] {
             assert!(!cfg(v).allow_to_backup_restore);
         }
     }
@@ -227,12 +241,18 @@ mod tests {
         let c = cfg(json!({"includes": []}));
         assert_eq!(c.includes, vec![String::new()]);
         assert!(c.includes_nothing());
-        assert_eq!(cfg(json!({"includes": [1, true, null]})).includes, vec![String::new()]);
+        assert_eq!(
+            cfg(json!({"includes": [1, true, null]})).includes,
+            vec![String::new()]
+        );
     }
 
     #[test]
     fn includes_keep_strings_including_empty_ones() {
-        assert_eq!(cfg(json!({"includes": ["", "", ""]})).includes, vec!["", "", ""]);
+        assert_eq!(
+            cfg(json!({"includes": ["", "", ""]})).includes,
+            vec!["", "", ""]
+        );
         let c = cfg(json!({"includes": ["data/storage/el2/", 3, ""]}));
         assert_eq!(c.includes, vec!["data/storage/el2/", ""]);
         assert!(!c.includes_nothing());
@@ -242,7 +262,10 @@ mod tests {
     fn excludes_not_an_array_are_none_and_non_strings_skipped() {
         assert!(cfg(json!({"excludes": "x"})).excludes.is_empty());
         assert!(cfg(json!({"excludes": []})).excludes.is_empty());
-        assert_eq!(cfg(json!({"excludes": ["a", 1, "b"]})).excludes, vec!["a", "b"]);
+        assert_eq!(
+            cfg(json!({"excludes": ["a", 1, "b"]})).excludes,
+            vec!["a", "b"]
+        );
     }
 
     #[test]
@@ -256,25 +279,49 @@ mod tests {
 
     #[test]
     fn restore_deps_support_scene_and_backup_scene_are_strings() {
-        let c = cfg(json!({"restoreDeps": "com.a,com.b", "supportScene": "clone", "backupScene": "s1"}));
-        assert_eq!((c.restore_deps.as_str(), c.support_scene.as_str(), c.backup_scene.as_str()), ("com.a,com.b", "clone", "s1"));
+        let c = cfg(
+            json!({"restoreDeps": "com.a,com.b", "supportScene": "clone", "backupScene": "s1"}),
+        );
+        assert_eq!(
+            (
+                c.restore_deps.as_str(),
+                c.support_scene.as_str(),
+                c.backup_scene.as_str()
+            ),
+            ("com.a,com.b", "clone", "s1")
+        );
         let c = cfg(json!({"restoreDeps": true, "supportScene": 5, "backupScene": null}));
-        assert_eq!((c.restore_deps.as_str(), c.support_scene.as_str(), c.backup_scene.as_str()), ("", "", ""));
+        assert_eq!(
+            (
+                c.restore_deps.as_str(),
+                c.support_scene.as_str(),
+                c.backup_scene.as_str()
+            ),
+            ("", "", "")
+        );
     }
 
     #[test]
     fn extra_info_is_kept_only_when_an_object() {
         let c = cfg(json!({"extraInfo": {"supportScene": ["a"], "x": 1}}));
-        assert_eq!(Value::Object(c.extra_info.unwrap()), json!({"supportScene": ["a"], "x": 1}));
+        assert_eq!(
+            Value::Object(c.extra_info.unwrap()),
+            json!({"supportScene": ["a"], "x": 1})
+        );
         assert!(cfg(json!({"extraInfo": "text"})).extra_info.is_none());
     }
 
     #[test]
     fn option_dir_replaces_lists_for_its_scene() {
-        let c = cfg(json!({"includes": ["a/"], "optionDir": [{"sceneId": "s", "includes": ["b/"], "excludes": ["c"]}, {"bad": 1}]}));
+        let c = cfg(
+            json!({"includes": ["a/"], "optionDir": [{"sceneId": "s", "includes": ["b/"], "excludes": ["c"]}, {"bad": 1}]}),
+        );
         assert_eq!(c.option_dirs.len(), 1);
         let (inc, exc) = c.dirs_for_scene(Some("s"));
-        assert_eq!((inc, exc), (&["b/".to_string()][..], &["c".to_string()][..]));
+        assert_eq!(
+            (inc, exc),
+            (&["b/".to_string()][..], &["c".to_string()][..])
+        );
         assert_eq!(c.dirs_for_scene(Some("other")).0, &["a/".to_string()][..]);
         assert_eq!(c.dirs_for_scene(None).0, &["a/".to_string()][..]);
     }
@@ -289,9 +336,14 @@ mod tests {
     #[test]
     fn text_that_is_not_a_json_object_is_a_clear_error() {
         for bad in [&b"{\"includes\": ["[..], b"[1,2]", b"nonsense"] {
-            let e = BackupConfig::parse(bad, Path::new("/r/apps/a/backup_config.json")).unwrap_err();
+            let e =
+                BackupConfig::parse(bad, Path::new("/r/apps/a/backup_config.json")).unwrap_err();
             assert_eq!(e.code(), ErrorCode::InvalidArgument);
-            assert!(e.message().contains("/r/apps/a/backup_config.json"), "{}", e.message());
+            assert!(
+                e.message().contains("/r/apps/a/backup_config.json"),
+                "{}",
+                e.message()
+            );
         }
     }
 }

@@ -5,7 +5,8 @@ pub mod config;
 pub mod scan;
 
 pub use capabilities::{
-    local_capabilities, parse_remote_capabilities, read_remote_capabilities, write_local_capabilities,
-    RemoteBundleInfo, RemoteCapabilities, BACKUP_VERSION,
+    incremental_capabilities, local_capabilities, parse_remote_capabilities,
+    read_remote_capabilities, write_incremental_capabilities, write_local_capabilities,
+    IncrementalBackupTime, RemoteBundleInfo, RemoteCapabilities, BACKUP_VERSION,
 };
 pub use config::BackupConfig;

@@ -16,7 +16,10 @@ use crate::error::{Error, Result};
 const FNM_LEADING_DIR: libc::c_int = 1 << 3;
 
 /// The service's own temp folders inside a sandbox; never part of a backup.
-const ALWAYS_EXCLUDED: [&str; 2] = ["/data/storage/el1/base/.backup", "/data/storage/el2/base/.backup"];
+const ALWAYS_EXCLUDED: [&str; 2] = [
+    "/data/storage/el1/base/.backup",
+    "/data/storage/el2/base/.backup",
+];
 
 /// What a scanned entry is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,7 +64,10 @@ impl Excludes {
     /// Normalises patterns as OpenHarmony does: a trailing `/` gets `*`; a pattern with a `/` that
     /// does not start with one gets a leading `/`. Empty patterns are dropped.
     pub fn new(patterns: &[String]) -> Excludes {
-        let mut out: Vec<CString> = ALWAYS_EXCLUDED.iter().filter_map(|p| CString::new(*p).ok()).collect();
+        let mut out: Vec<CString> = ALWAYS_EXCLUDED
+            .iter()
+            .filter_map(|p| CString::new(*p).ok())
+            .collect();
         for p in patterns {
             if p.is_empty() {
                 continue;
@@ -82,7 +88,9 @@ impl Excludes {
 
     /// Whether the absolute sandbox path `abs` (starting with `/`) is excluded.
     pub fn matches(&self, abs: &[u8]) -> bool {
-        let Ok(name) = CString::new(abs) else { return true };
+        let Ok(name) = CString::new(abs) else {
+            return true;
+        };
         self.patterns.iter().any(|p| {
             // SAFETY: both are valid NUL-terminated strings that outlive the call.
             unsafe { libc::fnmatch(p.as_ptr(), name.as_ptr(), FNM_LEADING_DIR) == 0 }
@@ -97,22 +105,40 @@ pub fn expand_includes(sandbox: &Path, includes: &[String]) -> Result<Vec<PathBu
     let canon_sandbox = match sandbox.canonicalize() {
         Ok(p) => p,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(Error::io(&e, format!("cannot open sandbox {}", sandbox.display()))),
+        Err(e) => {
+            return Err(Error::io(
+                &e,
+                format!("cannot open sandbox {}", sandbox.display()),
+            ))
+        }
     };
     let base = glob::Pattern::escape(&canon_sandbox.to_string_lossy());
-    let options = glob::MatchOptions { case_sensitive: true, require_literal_separator: true, require_literal_leading_dot: true };
+    let options = glob::MatchOptions {
+        case_sensitive: true,
+        require_literal_separator: true,
+        require_literal_leading_dot: true,
+    };
     let mut found: Vec<PathBuf> = Vec::new();
     for pattern in includes {
         let rel = pattern.trim_start_matches('/').trim_end_matches('/');
         if rel.is_empty() || rel.split('/').any(|c| c == "..") {
             continue;
         }
-        let Ok(paths) = glob::glob_with(&format!("{base}/{rel}"), options) else { continue };
+        let Ok(paths) = glob::glob_with(&format!("{base}/{rel}"), options) else {
+            continue;
+        };
         for path in paths.flatten() {
-            let Ok(rel) = path.strip_prefix(&canon_sandbox) else { continue };
+            let Ok(rel) = path.strip_prefix(&canon_sandbox) else {
+                continue;
+            };
             // The canonical path must be the literal one: no symlink anywhere on the way.
             match path.canonicalize() {
-                Ok(c) if c == path && fs::symlink_metadata(&path).map(|m| !m.file_type().is_symlink()).unwrap_or(false) => {
+                Ok(c)
+                    if c == path
+                        && fs::symlink_metadata(&path)
+                            .map(|m| !m.file_type().is_symlink())
+                            .unwrap_or(false) =>
+                {
                     found.push(rel.to_path_buf())
                 }
                 _ => continue,
@@ -199,7 +225,11 @@ fn entry_of(rel: &Path, kind: EntryKind, meta: &fs::Metadata) -> ScanEntry {
     ScanEntry {
         rel: rel.to_path_buf(),
         kind,
-        size: if kind == EntryKind::File { meta.size() } else { 0 },
+        size: if kind == EntryKind::File {
+            meta.size()
+        } else {
+            0
+        },
         mode: meta.mode(),
         atime: (meta.atime(), meta.atime_nsec()),
         mtime: (meta.mtime(), meta.mtime_nsec()),
@@ -217,7 +247,11 @@ pub fn selected_bytes(sandbox: &Path, includes: &[String], excludes: &[String]) 
 }
 
 /// Convenience for tests and tools: the selected entries as a list.
-pub fn scan_list(sandbox: &Path, includes: &[String], excludes: &[String]) -> Result<Vec<ScanEntry>> {
+pub fn scan_list(
+    sandbox: &Path,
+    includes: &[String],
+    excludes: &[String],
+) -> Result<Vec<ScanEntry>> {
     let mut out = Vec::new();
     scan(sandbox, includes, excludes, |e| {
         out.push(e);
@@ -245,7 +279,10 @@ mod tests {
     }
 
     fn rels(entries: &[ScanEntry]) -> Vec<String> {
-        entries.iter().map(|e| e.rel.to_string_lossy().into_owned()).collect()
+        entries
+            .iter()
+            .map(|e| e.rel.to_string_lossy().into_owned())
+            .collect()
     }
 
     fn s(v: &[&str]) -> Vec<String> {
@@ -265,7 +302,11 @@ mod tests {
         let list = scan_list(sb, &inc, &[]).unwrap();
         assert_eq!(
             rels(&list),
-            ["data/storage/el1/database/db", "data/storage/el2/base/files/a.txt", "data/storage/el2/base/haps/entry/files/h.txt"]
+            [
+                "data/storage/el1/database/db",
+                "data/storage/el2/base/files/a.txt",
+                "data/storage/el2/base/haps/entry/files/h.txt"
+            ]
         );
         assert_eq!(selected_bytes(sb, &inc, &[]).unwrap(), 18);
     }
@@ -274,10 +315,17 @@ mod tests {
     fn nested_includes_are_counted_once_and_empty_means_nothing() {
         let t = tempfile::tempdir().unwrap();
         put(t.path(), "data/storage/el2/base/files/a", 7);
-        let inc = s(&["data/storage/el2/", "data/storage/el2/base/files/", "/data/storage/el2/base/"]);
+        let inc = s(&[
+            "data/storage/el2/",
+            "data/storage/el2/base/files/",
+            "/data/storage/el2/base/",
+        ]);
         assert_eq!(selected_bytes(t.path(), &inc, &[]).unwrap(), 7);
         assert_eq!(selected_bytes(t.path(), &s(&[""]), &[]).unwrap(), 0);
-        assert_eq!(selected_bytes(t.path(), &s(&["../", "data/../.."]), &[]).unwrap(), 0);
+        assert_eq!(
+            selected_bytes(t.path(), &s(&["../", "data/../.."]), &[]).unwrap(),
+            0
+        );
     }
 
     #[test]
@@ -291,7 +339,11 @@ mod tests {
         put(sb, "data/storage/el2/base/files/tmp.log", 1);
         let inc = s(&["data/storage/el2/"]);
         // "dir/" becomes "/dir/*"; no leading slash gets one; "*.log" matches anywhere (no FNM_PATHNAME).
-        let exc = s(&["data/storage/el2/base/files/cache/", "/data/storage/el2/base/files/users/*/hidden.json", "*.log"]);
+        let exc = s(&[
+            "data/storage/el2/base/files/cache/",
+            "/data/storage/el2/base/files/users/*/hidden.json",
+            "*.log",
+        ]);
         let list = scan_list(sb, &inc, &exc).unwrap();
         assert_eq!(
             rels(&list),
@@ -315,12 +367,31 @@ mod tests {
         put(sb, "data/storage/el2/base/files/f", 4);
         let outside = tempfile::tempdir().unwrap();
         put(outside.path(), "secret", 99);
-        symlink(outside.path().join("secret"), sb.join("data/storage/el2/base/files/link")).unwrap();
-        symlink(outside.path(), sb.join("data/storage/el2/base/files/dirlink")).unwrap();
-        let fifo = CString::new(sb.join("data/storage/el2/base/files/fifo").as_os_str().as_bytes()).unwrap();
+        symlink(
+            outside.path().join("secret"),
+            sb.join("data/storage/el2/base/files/link"),
+        )
+        .unwrap();
+        symlink(
+            outside.path(),
+            sb.join("data/storage/el2/base/files/dirlink"),
+        )
+        .unwrap();
+        let fifo = CString::new(
+            sb.join("data/storage/el2/base/files/fifo")
+                .as_os_str()
+                .as_bytes(),
+        )
+        .unwrap();
         assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
         let list = scan_list(sb, &s(&["data/storage/el2/base/files/"]), &[]).unwrap();
-        assert_eq!(rels(&list), ["data/storage/el2/base/files/empty/deeper", "data/storage/el2/base/files/f"]);
+        assert_eq!(
+            rels(&list),
+            [
+                "data/storage/el2/base/files/empty/deeper",
+                "data/storage/el2/base/files/f"
+            ]
+        );
         assert_eq!(list[0].kind, EntryKind::EmptyDir);
         assert_eq!(list[1].size, 4);
     }
@@ -331,13 +402,20 @@ mod tests {
         let outside = tempfile::tempdir().unwrap();
         put(outside.path(), "files/secret", 50);
         fs::create_dir_all(t.path().join("data/storage/el2/base/haps")).unwrap();
-        symlink(outside.path(), t.path().join("data/storage/el2/base/haps/evil")).unwrap();
+        symlink(
+            outside.path(),
+            t.path().join("data/storage/el2/base/haps/evil"),
+        )
+        .unwrap();
         let inc: Vec<String> = DEFAULT_INCLUDES.iter().map(|s| s.to_string()).collect();
         assert_eq!(selected_bytes(t.path(), &inc, &[]).unwrap(), 0);
     }
 
     #[test]
     fn missing_sandbox_selects_nothing() {
-        assert_eq!(selected_bytes(Path::new("/nonexistent/sandbox"), &s(&["data/"]), &[]).unwrap(), 0);
+        assert_eq!(
+            selected_bytes(Path::new("/nonexistent/sandbox"), &s(&["data/"]), &[]).unwrap(),
+            0
+        );
     }
 }

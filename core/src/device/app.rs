@@ -66,7 +66,12 @@ impl InstalledApp {
             }
         };
         let config = BackupConfig::load(&dir.join("backup_config.json"))?;
-        Ok(InstalledApp { name: name.to_string(), dir: dir.to_path_buf(), manifest, config })
+        Ok(InstalledApp {
+            name: name.to_string(),
+            dir: dir.to_path_buf(),
+            manifest,
+            config,
+        })
     }
 
     /// The app's sandbox: what the app sees as `/`.
@@ -76,43 +81,78 @@ impl InstalledApp {
 
     /// The extension name reported in capability files ("" when the app has no extension).
     pub fn extension_name(&self) -> &str {
-        self.manifest.extension.as_ref().map(|e| e.name.as_str()).unwrap_or("")
+        self.manifest
+            .extension
+            .as_ref()
+            .map(|e| e.name.as_str())
+            .unwrap_or("")
     }
 }
 
 impl BundleManifest {
     /// Parses the object read from `path` (used in messages).
     pub fn from_json(obj: &Map<String, Value>, path: &Path) -> Result<BundleManifest> {
-        let bad = |what: String| Err(Error::new(ErrorCode::InvalidArgument, format!("{}: {what}", path.display())));
+        let bad = |what: String| {
+            Err(Error::new(
+                ErrorCode::InvalidArgument,
+                format!("{}: {what}", path.display()),
+            ))
+        };
         let version_code = match obj.get("versionCode") {
             Some(Value::Number(n)) if n.as_u64().is_some() => n.as_u64().unwrap_or_default(),
-            Some(other) => return bad(format!("\"versionCode\" must be a non-negative integer, not {}", describe(other))),
+            Some(other) => {
+                return bad(format!(
+                    "\"versionCode\" must be a non-negative integer, not {}",
+                    describe(other)
+                ))
+            }
             None => return bad("\"versionCode\" is missing".into()),
         };
         let version_name = match obj.get("versionName") {
             Some(Value::String(s)) => s.clone(),
-            Some(other) => return bad(format!("\"versionName\" must be a string, not {}", json_kind(other))),
+            Some(other) => {
+                return bad(format!(
+                    "\"versionName\" must be a string, not {}",
+                    json_kind(other)
+                ))
+            }
             None => return bad("\"versionName\" is missing".into()),
         };
         let extension = match obj.get("extension") {
             None | Some(Value::Null) => None,
             Some(Value::Object(ext)) => Some(ExtensionSpec::from_json(ext, path)?),
-            Some(other) => return bad(format!("\"extension\" must be an object, not {}", json_kind(other))),
+            Some(other) => {
+                return bad(format!(
+                    "\"extension\" must be an object, not {}",
+                    json_kind(other)
+                ))
+            }
         };
-        Ok(BundleManifest { version_code, version_name, extension })
+        Ok(BundleManifest {
+            version_code,
+            version_name,
+            extension,
+        })
     }
 }
 
 impl ExtensionSpec {
     fn from_json(ext: &Map<String, Value>, path: &Path) -> Result<ExtensionSpec> {
-        let bad = |what: &str| Err(Error::new(ErrorCode::InvalidArgument, format!("{}: extension {what}", path.display())));
+        let bad = |what: &str| {
+            Err(Error::new(
+                ErrorCode::InvalidArgument,
+                format!("{}: extension {what}", path.display()),
+            ))
+        };
         let name = match ext.get("name") {
             None => "BackupExtensionAbility".to_string(),
             Some(Value::String(s)) if !s.is_empty() => s.clone(),
             Some(_) => return bad("\"name\" must be a non-empty string"),
         };
         let launch = match (ext.get("module"), ext.get("exec")) {
-            (Some(Value::String(m)), None) if !m.is_empty() => ExtensionLaunch::NodeModule(m.clone()),
+            (Some(Value::String(m)), None) if !m.is_empty() => {
+                ExtensionLaunch::NodeModule(m.clone())
+            }
             (None, Some(Value::Array(argv))) if !argv.is_empty() => {
                 let mut args = Vec::with_capacity(argv.len());
                 for a in argv {
@@ -125,7 +165,9 @@ impl ExtensionSpec {
             }
             (Some(_), Some(_)) => return bad("has both \"module\" and \"exec\"; give one"),
             (None, None) => return bad("needs \"module\" (a Node module) or \"exec\" (a command)"),
-            _ => return bad("\"module\" must be a non-empty string and \"exec\" a non-empty array of strings"),
+            _ => return bad(
+                "\"module\" must be a non-empty string and \"exec\" a non-empty array of strings",
+            ),
         };
         Ok(ExtensionSpec { name, launch })
     }
@@ -150,31 +192,69 @@ mod tests {
     #[test]
     fn manifest_fields_and_extension_forms() {
         let m = parse(json!({"versionCode": 1000000, "versionName": "1.0.0"})).unwrap();
-        assert_eq!((m.version_code, m.version_name.as_str(), m.extension), (1000000, "1.0.0", None));
+        assert_eq!(
+            (m.version_code, m.version_name.as_str(), m.extension),
+            (1000000, "1.0.0", None)
+        );
         let m = parse(json!({"versionCode": 1, "versionName": "x", "extension": {"name": "Ext", "module": "ext.mjs"}})).unwrap();
-        assert_eq!(m.extension.unwrap(), ExtensionSpec { name: "Ext".into(), launch: ExtensionLaunch::NodeModule("ext.mjs".into()) });
+        assert_eq!(
+            m.extension.unwrap(),
+            ExtensionSpec {
+                name: "Ext".into(),
+                launch: ExtensionLaunch::NodeModule("ext.mjs".into())
+            }
+        );
         let m = parse(json!({"versionCode": 1, "versionName": "x", "extension": {"exec": ["python3", "ext.py"]}})).unwrap();
         let ext = m.extension.unwrap();
         assert_eq!(ext.name, "BackupExtensionAbility");
-        assert_eq!(ext.launch, ExtensionLaunch::Exec(vec!["python3".into(), "ext.py".into()]));
+        assert_eq!(
+            ext.launch,
+            ExtensionLaunch::Exec(vec!["python3".into(), "ext.py".into()])
+        );
     }
 
     #[test]
     fn manifest_errors_name_the_file_and_field() {
         for (v, needle) in [
             (json!({"versionName": "1"}), "\"versionCode\" is missing"),
-            (json!({"versionCode": -1, "versionName": "1"}), "non-negative integer"),
-            (json!({"versionCode": "1", "versionName": "1"}), "not a string"),
+            (
+                json!({"versionCode": -1, "versionName": "1"}),
+                "non-negative integer",
+            ),
+            (
+                json!({"versionCode": "1", "versionName": "1"}),
+                "not a string",
+            ),
             (json!({"versionCode": 1}), "\"versionName\" is missing"),
-            (json!({"versionCode": 1, "versionName": 2}), "\"versionName\" must be a string"),
-            (json!({"versionCode": 1, "versionName": "1", "extension": {}}), "needs \"module\""),
-            (json!({"versionCode": 1, "versionName": "1", "extension": {"module": "a", "exec": ["b"]}}), "both"),
-            (json!({"versionCode": 1, "versionName": "1", "extension": 3}), "must be an object"),
+            (
+                json!({"versionCode": 1, "versionName": 2}),
+                "\"versionName\" must be a string",
+            ),
+            (
+                json!({"versionCode": 1, "versionName": "1", "extension": {}}),
+                "needs \"module\"",
+            ),
+            (
+                json!({"versionCode": 1, "versionName": "1", "extension": {"module": "a", "exec": ["b"]}}),
+                "both",
+            ),
+            (
+                json!({"versionCode": 1, "versionName": "1", "extension": 3}),
+                "must be an object",
+            ),
         ] {
             let e = parse(v).unwrap_err();
             assert_eq!(e.code(), ErrorCode::InvalidArgument);
-            assert!(e.message().contains("/r/apps/a/bundle.json"), "{}", e.message());
-            assert!(e.message().contains(needle), "{} lacks {needle}", e.message());
+            assert!(
+                e.message().contains("/r/apps/a/bundle.json"),
+                "{}",
+                e.message()
+            );
+            assert!(
+                e.message().contains(needle),
+                "{} lacks {needle}",
+                e.message()
+            );
         }
     }
 }

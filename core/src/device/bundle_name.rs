@@ -23,7 +23,10 @@ pub fn validate_bundle_name(name: &str) -> Result<()> {
     if !name.as_bytes()[0].is_ascii_alphabetic() {
         return fail("it must start with a letter");
     }
-    if let Some(c) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '.')) {
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '.'))
+    {
         return fail(&format!("character {c:?} is not one of [A-Za-z0-9_.]"));
     }
     if name.contains("..") {
@@ -41,7 +44,12 @@ mod tests {
 
     #[test]
     fn accepts_ordinary_names() {
-        for n in ["com.example.hiworld", "a", "com.ex_ample.App2", &"a".repeat(128)] {
+        for n in [
+            "com.example.hiworld",
+            "a",
+            "com.ex_ample.App2",
+            &"a".repeat(128),
+        ] {
             validate_bundle_name(n).unwrap();
         }
     }
@@ -49,8 +57,20 @@ mod tests {
     #[test]
     fn rejects_anything_path_like_or_odd() {
         for n in [
-            "", "..", "../etc", "com/example", "/abs", "com..example", "com.example.", ".hidden",
-            "1abc", "com example", "com-example", "com\0x", "名字", &"a".repeat(129),
+            "",
+            "..",
+            "../etc",
+            "com/example",
+            "/abs",
+            "com..example",
+            "com.example.",
+            ".hidden",
+            "1abc",
+            "com example",
+            "com-example",
+            "com\0x",
+            "名字",
+            &"a".repeat(129),
         ] {
             let e = validate_bundle_name(n).unwrap_err();
             assert_eq!(e.code(), ErrorCode::InvalidArgument, "{n:?}");

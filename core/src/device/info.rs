@@ -32,7 +32,11 @@ impl DeviceInfo {
                 Some(Value::String(s)) => Ok(s.clone()),
                 Some(other) => Err(Error::new(
                     ErrorCode::InvalidArgument,
-                    format!("{}: \"{key}\" must be a string, not {}", path.display(), json_kind(other)),
+                    format!(
+                        "{}: \"{key}\" must be a string, not {}",
+                        path.display(),
+                        json_kind(other)
+                    ),
                 )),
             }
         };

@@ -36,7 +36,11 @@ pub fn read_json_object(path: &Path) -> Result<Option<serde_json::Map<String, Va
         Some(Value::Object(map)) => Ok(Some(map)),
         Some(other) => Err(Error::new(
             ErrorCode::InvalidArgument,
-            format!("{} must hold a JSON object, not {}", path.display(), json_kind(&other)),
+            format!(
+                "{} must hold a JSON object, not {}",
+                path.display(),
+                json_kind(&other)
+            ),
         )),
     }
 }

@@ -39,12 +39,19 @@ impl Device {
             },
         };
         if !explicit {
-            fs::create_dir_all(&root)
-                .map_err(|e| Error::io(&e, format!("cannot create the default device root {}", root.display())))?;
+            fs::create_dir_all(&root).map_err(|e| {
+                Error::io(
+                    &e,
+                    format!("cannot create the default device root {}", root.display()),
+                )
+            })?;
         }
         let meta = fs::metadata(&root).map_err(|e| {
             if e.kind() == io::ErrorKind::NotFound {
-                Error::new(ErrorCode::NoSuchFile, format!("device root {} does not exist", root.display()))
+                Error::new(
+                    ErrorCode::NoSuchFile,
+                    format!("device root {} does not exist", root.display()),
+                )
             } else {
                 Error::io(&e, format!("cannot open device root {}", root.display()))
             }
@@ -55,8 +62,11 @@ impl Device {
                 format!("device root {} is not a directory", root.display()),
             ));
         }
-        let root = root.canonicalize().map_err(|e| Error::io(&e, format!("cannot resolve {}", root.display())))?;
-        fs::read_dir(&root).map_err(|e| Error::io(&e, format!("cannot read device root {}", root.display())))?;
+        let root = root
+            .canonicalize()
+            .map_err(|e| Error::io(&e, format!("cannot resolve {}", root.display())))?;
+        fs::read_dir(&root)
+            .map_err(|e| Error::io(&e, format!("cannot read device root {}", root.display())))?;
         let device = Device { root };
         device.info()?; // a malformed device.json is reported at open, naming the file
         Ok(device)
@@ -89,7 +99,8 @@ impl Device {
     }
 
     fn ensure_dir(&self, dir: &Path) -> Result<PathBuf> {
-        fs::create_dir_all(dir).map_err(|e| Error::io(&e, format!("cannot create {}", dir.display())))?;
+        fs::create_dir_all(dir)
+            .map_err(|e| Error::io(&e, format!("cannot create {}", dir.display())))?;
         Ok(dir.to_path_buf())
     }
 
@@ -98,14 +109,19 @@ impl Device {
         validate_bundle_name(name).map_err(|e| e.with_data(name))?;
         let dir = self.apps_dir().join(name);
         if !dir.join("bundle.json").is_file() {
-            return Err(Error::new(ErrorCode::BundleInfoEmpty, format!("bundle {name} is not installed")).with_data(name));
+            return Err(Error::new(
+                ErrorCode::BundleInfoEmpty,
+                format!("bundle {name} is not installed"),
+            )
+            .with_data(name));
         }
         InstalledApp::load(name, &dir).map_err(|e| e.with_data(name))
     }
 
     /// Whether `name` is a valid bundle name of an installed app.
     pub fn is_installed(&self, name: &str) -> bool {
-        validate_bundle_name(name).is_ok() && self.apps_dir().join(name).join("bundle.json").is_file()
+        validate_bundle_name(name).is_ok()
+            && self.apps_dir().join(name).join("bundle.json").is_file()
     }
 
     /// Every installed app, sorted by bundle name. A folder without `bundle.json` is not an app and
@@ -119,17 +135,25 @@ impl Device {
         };
         let mut apps = Vec::new();
         for entry in entries {
-            let entry = entry.map_err(|e| Error::io(&e, format!("cannot read {}", apps_dir.display())))?;
+            let entry =
+                entry.map_err(|e| Error::io(&e, format!("cannot read {}", apps_dir.display())))?;
             let path = entry.path();
             if !path.join("bundle.json").is_file() {
                 continue;
             }
             let name = entry.file_name();
             let name = name.to_str().ok_or_else(|| {
-                Error::new(ErrorCode::InvalidArgument, format!("app folder {} is not valid UTF-8", path.display()))
+                Error::new(
+                    ErrorCode::InvalidArgument,
+                    format!("app folder {} is not valid UTF-8", path.display()),
+                )
             })?;
-            validate_bundle_name(name)
-                .map_err(|e| Error::new(e.code(), format!("{} (app folder {})", e.detail(), path.display())))?;
+            validate_bundle_name(name).map_err(|e| {
+                Error::new(
+                    e.code(),
+                    format!("{} (app folder {})", e.detail(), path.display()),
+                )
+            })?;
             apps.push(InstalledApp::load(name, &path)?);
         }
         apps.sort_by(|a, b| a.name.cmp(&b.name));
@@ -174,16 +198,33 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let d = Device::open(Some(t.path())).unwrap();
         let info = d.info().unwrap();
-        assert_eq!((info.device_type.as_str(), info.system_full_name.as_str()), ("default", "default"));
-        fs::write(t.path().join("device.json"), r#"{"deviceType":"phone","systemFullName":"OpenHarmony-5.0"}"#).unwrap();
+        assert_eq!(
+            (info.device_type.as_str(), info.system_full_name.as_str()),
+            ("default", "default")
+        );
+        fs::write(
+            t.path().join("device.json"),
+            r#"{"deviceType":"phone","systemFullName":"OpenHarmony-5.0"}"#,
+        )
+        .unwrap();
         let info = d.info().unwrap();
-        assert_eq!((info.device_type.as_str(), info.system_full_name.as_str()), ("phone", "OpenHarmony-5.0"));
+        assert_eq!(
+            (info.device_type.as_str(), info.system_full_name.as_str()),
+            ("phone", "OpenHarmony-5.0")
+        );
         fs::write(t.path().join("device.json"), "{oops").unwrap();
         let e = Device::open(Some(t.path())).unwrap_err();
         assert_eq!(e.code(), ErrorCode::InvalidArgument);
-        assert!(e.message().contains("device.json is not valid JSON"), "{}", e.message());
+        assert!(
+            e.message().contains("device.json is not valid JSON"),
+            "{}",
+            e.message()
+        );
         fs::write(t.path().join("device.json"), r#"{"deviceType": 3}"#).unwrap();
-        assert!(Device::open(Some(t.path())).unwrap_err().message().contains("\"deviceType\" must be a string"));
+        assert!(Device::open(Some(t.path()))
+            .unwrap_err()
+            .message()
+            .contains("\"deviceType\" must be a string"));
     }
 
     #[test]
@@ -193,14 +234,29 @@ mod tests {
         assert!(d.installed_apps().unwrap().is_empty());
         for n in ["com.b.app", "com.a.app"] {
             fs::create_dir_all(t.path().join("apps").join(n)).unwrap();
-            fs::write(t.path().join("apps").join(n).join("bundle.json"), r#"{"versionCode":1,"versionName":"1"}"#).unwrap();
+            fs::write(
+                t.path().join("apps").join(n).join("bundle.json"),
+                r#"{"versionCode":1,"versionName":"1"}"#,
+            )
+            .unwrap();
         }
         fs::create_dir_all(t.path().join("apps/not-an-app")).unwrap(); // no bundle.json: passed over
-        let names: Vec<_> = d.installed_apps().unwrap().into_iter().map(|a| a.name).collect();
+        let names: Vec<_> = d
+            .installed_apps()
+            .unwrap()
+            .into_iter()
+            .map(|a| a.name)
+            .collect();
         assert_eq!(names, ["com.a.app", "com.b.app"]);
         assert!(d.is_installed("com.a.app"));
-        assert_eq!(d.app("com.zzz").unwrap_err().code(), ErrorCode::BundleInfoEmpty);
-        assert_eq!(d.app("../etc").unwrap_err().code(), ErrorCode::InvalidArgument);
+        assert_eq!(
+            d.app("com.zzz").unwrap_err().code(),
+            ErrorCode::BundleInfoEmpty
+        );
+        assert_eq!(
+            d.app("../etc").unwrap_err().code(),
+            ErrorCode::InvalidArgument
+        );
         fs::create_dir_all(t.path().join("apps/bad-name")).unwrap();
         fs::write(t.path().join("apps/bad-name/bundle.json"), "{}").unwrap();
         let e = d.installed_apps().unwrap_err();

@@ -23,12 +23,20 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// An error with a code and a detail (the detail names the file, value or rule at fault).
     pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
-        Error { code, detail: detail.into(), data: None }
+        Error {
+            code,
+            detail: detail.into(),
+            data: None,
+        }
     }
 
     /// An error with only the documented message.
     pub fn bare(code: ErrorCode) -> Self {
-        Error { code, detail: String::new(), data: None }
+        Error {
+            code,
+            detail: String::new(),
+            data: None,
+        }
     }
 
     /// The same error, carrying the bundle name it concerns (JS `err.data`).
@@ -186,6 +194,8 @@ mod tests {
         assert_eq!(code_for_errno(9999), ErrorCode::UnknownError);
         let err = Error::io(&e, "/x/device.json");
         assert_eq!(err.code().code(), 13900002);
-        assert!(err.message().starts_with("No such file or directory: /x/device.json"));
+        assert!(err
+            .message()
+            .starts_with("No such file or directory: /x/device.json"));
     }
 }

@@ -1,0 +1,3 @@
+'use strict';
+// `@ohos.base` declares only types (BusinessError, AsyncCallback, Callback); at run time it is empty.
+module.exports = {};

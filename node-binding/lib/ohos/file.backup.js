@@ -1,0 +1,3 @@
+'use strict';
+// `import backup from '@ohos.file.backup'`
+module.exports = require('../backup');

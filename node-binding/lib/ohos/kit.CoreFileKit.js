@@ -1,0 +1,4 @@
+'use strict';
+// `import { backup, fileIo } from '@kit.CoreFileKit'`
+exports.backup = require('../backup');
+exports.fileIo = require('../fs');

@@ -1,0 +1,7 @@
+// `@kit.CoreFileKit`: the file kit's modules by name.
+
+declare module '@kit.CoreFileKit' {
+  import backup from '@ohos.file.backup';
+  import fileIo from '@ohos.file.fs';
+  export { backup, fileIo };
+}
