@@ -1,7 +1,9 @@
 //! `@ohos.file.backup`: capabilities, app profiles, scanning (sessions arrive with later modules).
 
+pub mod archive;
 pub mod capabilities;
 pub mod config;
+pub mod extension;
 pub mod scan;
 
 pub use capabilities::{

@@ -1,0 +1,1 @@
+//! Tar parts, manage.json and safe placement of restored files beneath a sandbox.

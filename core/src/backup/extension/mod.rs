@@ -1,0 +1,1 @@
+//! App backup extensions: child processes spoken to over a line protocol.
