@@ -36,5 +36,7 @@ function getLocalCapabilities(arg) {
   return settle(promise, callback);
 }
 
-const backup = { getLocalCapabilities };
+const sessions = require('./backup-session');
+
+const backup = { getLocalCapabilities, ...sessions };
 module.exports = backup;

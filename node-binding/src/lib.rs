@@ -3,6 +3,7 @@
 //! Blocking work runs on libuv's pool (AsyncTask), never on the JS thread.
 
 mod errors;
+pub mod session;
 
 use std::os::fd::IntoRawFd;
 use std::path::Path;

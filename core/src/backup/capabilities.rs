@@ -277,6 +277,21 @@ pub fn parse_remote_capabilities(bytes: &[u8]) -> Result<RemoteCapabilities> {
     })
 }
 
+/// Takes a caller's capability fd for the session: duplicated (the caller keeps and closes its
+/// own), so a closed or bogus fd is 13900020 "fd is invalid" right away.
+pub fn capabilities_file_from_fd(fd: i32) -> Result<File> {
+    // SAFETY: F_DUPFD_CLOEXEC only reads `fd`; a bad value fails with EBADF.
+    let dup = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
+    if fd < 0 || dup < 0 {
+        return Err(Error::new(
+            ErrorCode::InvalidArgument,
+            format!("AppendBundles fd is invalid ({fd})"),
+        ));
+    }
+    // SAFETY: `dup` is a new descriptor that nothing else owns.
+    Ok(unsafe { <File as std::os::fd::FromRawFd>::from_raw_fd(dup) })
+}
+
 /// Reads and validates the capability file behind a caller's fd, from offset 0 (with `pread`, so
 /// the caller's file position is left alone). A closed or unreadable fd is 13900020.
 pub fn read_remote_capabilities(file: &File) -> Result<RemoteCapabilities> {

@@ -5,6 +5,7 @@ pub mod capabilities;
 pub mod config;
 pub mod extension;
 pub mod scan;
+pub mod session;
 
 pub use capabilities::{
     incremental_capabilities, local_capabilities, parse_remote_capabilities,

@@ -1,0 +1,729 @@
+//! End-to-end sessions through the core API, with a small client like the CLI's: backup writes
+//! each fd to `<out>/<bundle>/<uri>`; restore asks a handle for every file it has and publishes.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{Read, Write};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::time::{Duration, Instant, UNIX_EPOCH};
+
+use super::*;
+use crate::backup::capabilities::write_local_capabilities;
+
+const WAIT: Duration = Duration::from_secs(60);
+
+/// Records events as short labels and acts on files like a real client.
+struct Client {
+    log: Mutex<Vec<String>>,
+    cond: Condvar,
+    out: PathBuf,
+    session: OnceLock<Arc<Session>>,
+    /// restore: bundle → files still to write
+    pending: Mutex<BTreeMap<String, usize>>,
+}
+
+impl Client {
+    fn new(out: &Path) -> Arc<Client> {
+        Arc::new(Client {
+            log: Mutex::new(Vec::new()),
+            cond: Condvar::new(),
+            out: out.to_path_buf(),
+            session: OnceLock::new(),
+            pending: Mutex::new(BTreeMap::new()),
+        })
+    }
+
+    fn note(&self, s: String) {
+        self.log.lock().unwrap().push(s);
+        self.cond.notify_all();
+    }
+
+    fn log(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
+
+    fn wait_for(&self, label: &str) -> Vec<String> {
+        let deadline = Instant::now() + WAIT;
+        let mut log = self.log.lock().unwrap();
+        while !log.iter().any(|l| l == label) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(
+                !left.is_zero(),
+                "timed out waiting for {label}; got {:?}",
+                *log
+            );
+            log = self.cond.wait_timeout(log, left).unwrap().0;
+        }
+        log.clone()
+    }
+
+    fn files_of(&self, bundle: &str) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(self.out.join(bundle))
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+}
+
+impl EventSink for Client {
+    fn deliver(&self, event: SessionEvent) {
+        match event {
+            SessionEvent::FileReady(Ok(f)) => {
+                let session = self.session.get().cloned();
+                if session.as_ref().map(|s| s.scenario()) == Some(Scenario::Restore) {
+                    // Restore: fill the fd from the backup folder, then publish when all are in.
+                    let mut src =
+                        fs::File::open(self.out.join(&f.bundle_name).join(&f.uri)).unwrap();
+                    let mut dst = fs::File::from(f.fd);
+                    std::io::copy(&mut src, &mut dst).unwrap();
+                    drop(dst);
+                    self.note(format!("file:{}:{}", f.bundle_name, f.uri));
+                    let left = {
+                        let mut p = self.pending.lock().unwrap();
+                        let n = p.get_mut(&f.bundle_name).unwrap();
+                        *n -= 1;
+                        *n
+                    };
+                    if left == 0 {
+                        session.unwrap().publish_file(&f.bundle_name, "").unwrap();
+                    }
+                } else {
+                    let dir = self.out.join(&f.bundle_name);
+                    fs::create_dir_all(&dir).unwrap();
+                    let mut src = fs::File::from(f.fd);
+                    let mut dst = fs::File::create(dir.join(&f.uri)).unwrap();
+                    std::io::copy(&mut src, &mut dst).unwrap();
+                    self.note(format!("file:{}:{}", f.bundle_name, f.uri));
+                }
+            }
+            SessionEvent::FileReady(Err(e)) => self.note(format!("file-err:{}", e.code().code())),
+            SessionEvent::BundleBegin(Ok(b)) => {
+                self.note(format!("begin:{b}"));
+                if let Some(s) = self
+                    .session
+                    .get()
+                    .filter(|s| s.scenario() == Scenario::Restore)
+                {
+                    let files = self.files_of(&b);
+                    self.pending.lock().unwrap().insert(b.clone(), files.len());
+                    for f in files {
+                        s.get_file_handle(&b, &f).unwrap();
+                    }
+                }
+            }
+            SessionEvent::BundleBegin(Err(e)) => self.note(format!(
+                "begin-err:{}:{}",
+                e.code().code(),
+                e.data().unwrap_or("?")
+            )),
+            SessionEvent::BundleEnd(Ok(b)) => self.note(format!("end:{b}")),
+            SessionEvent::BundleEnd(Err(e)) => self.note(format!(
+                "end-err:{}:{}",
+                e.code().code(),
+                e.data().unwrap_or("?")
+            )),
+            SessionEvent::AllBundlesEnd(r) => self.note(if r.is_ok() {
+                "all".into()
+            } else {
+                "all-err".into()
+            }),
+            SessionEvent::ServiceDied => self.note("died".into()),
+            SessionEvent::ResultReport { bundle, result } => {
+                self.note(format!("report:{bundle}:{result}"))
+            }
+            SessionEvent::Process { bundle, process } => {
+                self.note(format!("process:{bundle}:{}", process.replace('\n', "")))
+            }
+        }
+    }
+}
+
+fn open_session(root: &Path, scenario: Scenario, client: &Arc<Client>) -> Result<Arc<Session>> {
+    let device = Device::open(Some(root))?;
+    let mut config = ServiceConfig::from_env();
+    config.caller_name = "session-test".into();
+    config.extension.start_timeout = Duration::from_secs(10);
+    let s = Arc::new(Session::new(device, scenario, config, client.clone())?);
+    let _ = client.session.set(s.clone());
+    Ok(s)
+}
+
+fn install(root: &Path, name: &str, bundle: &str, config: &str) {
+    let dir = root.join("apps").join(name);
+    fs::create_dir_all(dir.join("sandbox")).unwrap();
+    fs::write(dir.join("bundle.json"), bundle).unwrap();
+    fs::write(dir.join("backup_config.json"), config).unwrap();
+}
+
+fn put(root: &Path, app: &str, rel: &str, data: &[u8], mode: u32, mtime: u64) {
+    let p = root.join("apps").join(app).join("sandbox").join(rel);
+    fs::create_dir_all(p.parent().unwrap()).unwrap();
+    fs::write(&p, data).unwrap();
+    fs::set_permissions(&p, fs::Permissions::from_mode(mode)).unwrap();
+    let f = fs::File::options().write(true).open(&p).unwrap();
+    f.set_modified(UNIX_EPOCH + Duration::from_secs(mtime))
+        .unwrap();
+}
+
+/// (relative path → (kind, content hash-ish, mode, mtime)) of a sandbox, for equality checks.
+fn tree(dir: &Path) -> BTreeMap<String, (bool, Vec<u8>, u32, i64)> {
+    let mut out = BTreeMap::new();
+    fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, (bool, Vec<u8>, u32, i64)>) {
+        for e in fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            let rel = p.strip_prefix(base).unwrap().to_string_lossy().into_owned();
+            if rel.contains(".backup") {
+                continue;
+            }
+            let m = fs::symlink_metadata(&p).unwrap();
+            if m.is_dir() {
+                out.insert(rel, (true, vec![], m.mode() & 0o7777, 0));
+                walk(base, &p, out);
+            } else {
+                out.insert(
+                    rel,
+                    (false, fs::read(&p).unwrap(), m.mode() & 0o7777, m.mtime()),
+                );
+            }
+        }
+    }
+    walk(dir, dir, &mut out);
+    out
+}
+
+const APP: &str = r#"{"versionCode": 1000000, "versionName": "1.0.0"}"#;
+const ALLOW: &str = r#"{"allowToBackupRestore": true}"#;
+
+fn sample_app(root: &Path, name: &str) {
+    install(root, name, APP, ALLOW);
+    put(
+        root,
+        name,
+        "data/storage/el2/base/files/a.txt",
+        b"alpha",
+        0o640,
+        1_600_000_000,
+    );
+    put(
+        root,
+        name,
+        "data/storage/el2/base/files/deep/er/b.bin",
+        &[7u8; 5000],
+        0o600,
+        1_600_000_100,
+    );
+    put(
+        root,
+        name,
+        "data/storage/el2/base/preferences/p.xml",
+        b"<p/>",
+        0o644,
+        1_600_000_200,
+    );
+    let big: Vec<u8> = (0..3 * 1024 * 1024 + 17).map(|i| (i % 251) as u8).collect();
+    put(
+        root,
+        name,
+        "data/storage/el2/database/big.db",
+        &big,
+        0o600,
+        1_600_000_300,
+    );
+    fs::create_dir_all(
+        root.join("apps")
+            .join(name)
+            .join("sandbox/data/storage/el2/base/files/empty/dir"),
+    )
+    .unwrap();
+}
+
+fn backup(root: &Path, out: &Path, names: &[&str]) -> Vec<String> {
+    let client = Client::new(out);
+    let s = open_session(root, Scenario::Backup, &client).unwrap();
+    s.append_backup_bundles(
+        &names.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        None,
+    )
+    .unwrap();
+    let log = client.wait_for("all");
+    s.release().unwrap();
+    log
+}
+
+fn restore(root: &Path, caps_root: &Path, out: &Path, names: &[&str]) -> Vec<String> {
+    let client = Client::new(out);
+    let caps = write_local_capabilities(&Device::open(Some(caps_root)).unwrap()).unwrap();
+    let s = open_session(root, Scenario::Restore, &client).unwrap();
+    s.append_restore_bundles(
+        &caps,
+        &names.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        None,
+    )
+    .unwrap();
+    let log = client.wait_for("all");
+    s.release().unwrap();
+    log
+}
+
+#[test]
+fn a_clone_round_trip_equals_the_source_with_modes_mtimes_and_empty_dirs() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    sample_app(a.path(), "com.example.notes");
+    install(b.path(), "com.example.notes", APP, ALLOW);
+    let log = backup(a.path(), out.path(), &["com.example.notes"]);
+    let files = client_files(&log, "com.example.notes");
+    assert_eq!(
+        files.last().map(String::as_str),
+        Some("manage.json"),
+        "manage.json comes last: {log:?}"
+    );
+    assert!(files.contains(&"part.1.tar".to_string()));
+    assert_eq!(
+        files.iter().filter(|f| f.ends_with(".db")).count(),
+        1,
+        "the big file travels alone: {files:?}"
+    );
+    let rlog = restore(b.path(), a.path(), out.path(), &["com.example.notes"]);
+    assert!(
+        rlog.contains(&"end:com.example.notes".to_string()),
+        "{rlog:?}"
+    );
+    let src = tree(&a.path().join("apps/com.example.notes/sandbox"));
+    let dst = tree(&b.path().join("apps/com.example.notes/sandbox"));
+    assert_eq!(
+        src.keys().collect::<Vec<_>>(),
+        dst.keys().collect::<Vec<_>>()
+    );
+    for (k, v) in &src {
+        assert_eq!(Some(v), dst.get(k), "{k} differs");
+    }
+    assert!(dst.contains_key("data/storage/el2/base/files/empty/dir"));
+    // Nothing left in the restore folder, no temp file anywhere.
+    let leftovers: Vec<_> = walkdir(&b.path().join("apps/com.example.notes/sandbox"))
+        .into_iter()
+        .filter(|p| p.contains(".ohfile-tmp-") || p.contains(".backup/restore/"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+fn walkdir(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Ok(rd) = fs::read_dir(dir) {
+        for e in rd.flatten() {
+            out.push(e.path().to_string_lossy().into_owned());
+            if e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                out.extend(walkdir(&e.path()));
+            }
+        }
+    }
+    out
+}
+
+fn client_files(log: &[String], bundle: &str) -> Vec<String> {
+    let prefix = format!("file:{bundle}:");
+    log.iter()
+        .filter_map(|l| l.strip_prefix(&prefix).map(str::to_string))
+        .collect()
+}
+
+fn position(log: &[String], label: &str) -> usize {
+    log.iter()
+        .position(|l| l == label)
+        .unwrap_or_else(|| panic!("{label} missing from {log:?}"))
+}
+
+#[test]
+fn callbacks_come_in_the_documented_order_for_one_and_three_bundles() {
+    for n in [1usize, 3] {
+        let a = tempfile::tempdir().unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let names: Vec<String> = (0..n).map(|i| format!("com.example.app{i}")).collect();
+        for name in &names {
+            sample_app(a.path(), name);
+        }
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let log = backup(a.path(), out.path(), &refs);
+        let all = position(&log, "all");
+        assert_eq!(all, log.len() - 1, "onAllBundlesEnd is last: {log:?}");
+        assert_eq!(log.iter().filter(|l| *l == "all").count(), 1);
+        for name in &names {
+            let begin = position(&log, &format!("begin:{name}"));
+            let manage = position(&log, &format!("file:{name}:manage.json"));
+            let end = position(&log, &format!("end:{name}"));
+            assert!(begin < manage && manage < end && end < all, "{log:?}");
+            for (i, l) in log.iter().enumerate() {
+                if l.starts_with(&format!("file:{name}:")) {
+                    assert!(begin < i && i <= manage, "{l} outside its bundle: {log:?}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn unknown_and_not_allowed_bundles_fail_their_begin_with_the_bundle_as_data() {
+    let a = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    install(
+        a.path(),
+        "com.example.closed",
+        APP,
+        r#"{"allowToBackupRestore": false}"#,
+    );
+    sample_app(a.path(), "com.example.open");
+    let log = backup(
+        a.path(),
+        out.path(),
+        &[
+            "com.example.missing",
+            "com.example.closed",
+            "com.example.open",
+        ],
+    );
+    assert!(
+        log.contains(&"begin-err:13500005:com.example.missing".to_string()),
+        "{log:?}"
+    );
+    assert!(
+        log.contains(&"begin-err:13500001:com.example.closed".to_string()),
+        "{log:?}"
+    );
+    assert!(!log
+        .iter()
+        .any(|l| l.starts_with("end") && l.contains("closed")));
+    assert!(log.contains(&"end:com.example.open".to_string()));
+    // Only rejected bundles: the client still hears that nothing is left.
+    let log = backup(a.path(), out.path(), &["com.example.missing"]);
+    assert_eq!(
+        log,
+        vec![
+            "begin-err:13500005:com.example.missing".to_string(),
+            "all".to_string()
+        ]
+    );
+}
+
+#[test]
+fn one_session_per_device_and_no_calls_after_release() {
+    let a = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let c1 = Client::new(out.path());
+    let s = open_session(a.path(), Scenario::Backup, &c1).unwrap();
+    let e = open_session(a.path(), Scenario::Restore, &Client::new(out.path()))
+        .err()
+        .unwrap();
+    assert_eq!(e.code(), ErrorCode::SessionConflict);
+    assert!(e.detail().contains("\"Session Conflict\""));
+    // Wrong kind of call.
+    assert_eq!(
+        s.get_file_handle("com.a", "x").unwrap_err().code(),
+        ErrorCode::InvalidArgument
+    );
+    s.release().unwrap();
+    assert_eq!(
+        s.append_backup_bundles(&["com.a".into()], None)
+            .unwrap_err()
+            .code(),
+        ErrorCode::InvalidArgument
+    );
+    assert_eq!(s.release().unwrap_err().code(), ErrorCode::InvalidArgument);
+    // The device is free again.
+    let s2 = open_session(a.path(), Scenario::Restore, &Client::new(out.path())).unwrap();
+    drop(s2);
+}
+
+#[test]
+fn timer_and_send_rate_arguments_are_checked() {
+    assert_eq!(
+        update_timer("com.none", -1).unwrap_err().code(),
+        ErrorCode::ParameterError
+    );
+    assert_eq!(
+        update_timer("com.none", MAX_TIMEOUT_MS + 1)
+            .unwrap_err()
+            .code(),
+        ErrorCode::ParameterError
+    );
+    assert!(!update_timer("com.none", 1000).unwrap());
+    assert!(!update_timer("com.none", MAX_TIMEOUT_MS).unwrap());
+    assert_eq!(
+        update_send_rate("com.none", -5).unwrap_err().code(),
+        ErrorCode::ParameterError
+    );
+    assert!(!update_send_rate("com.none", 20_000).unwrap());
+}
+
+#[test]
+fn restore_rejects_bad_capabilities_uris_and_publish_with_a_uri() {
+    let b = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    install(b.path(), "com.example.notes", APP, ALLOW);
+    let client = Client::new(out.path());
+    let s = open_session(b.path(), Scenario::Restore, &client).unwrap();
+    let mut bad = tempfile::tempfile().unwrap();
+    bad.write_all(br#"{"bundleInfos":[{"name":"com.example.notes"}]}"#)
+        .unwrap();
+    let e = s
+        .append_restore_bundles(&bad, &["com.example.notes".into(), "com.x.y".into()], None)
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidArgument);
+    let log = client.wait_for("begin-err:13500005:com.x.y");
+    assert_eq!(
+        log,
+        vec![
+            "begin-err:13500005:com.example.notes".to_string(),
+            "begin-err:13500005:com.x.y".to_string()
+        ]
+    );
+    assert_eq!(
+        crate::backup::capabilities::capabilities_file_from_fd(-1)
+            .unwrap_err()
+            .code(),
+        ErrorCode::InvalidArgument
+    );
+    assert_eq!(
+        crate::backup::capabilities::capabilities_file_from_fd(987_654)
+            .unwrap_err()
+            .code(),
+        ErrorCode::InvalidArgument
+    );
+    for uri in ["../x", "a/b", "", "..", "name with space", "é"] {
+        assert_eq!(
+            s.get_file_handle("com.example.notes", uri)
+                .unwrap_err()
+                .code(),
+            ErrorCode::InvalidArgument,
+            "{uri:?}"
+        );
+    }
+    assert_eq!(
+        s.get_file_handle("com.example.notes", "part.1.tar")
+            .unwrap_err()
+            .code(),
+        ErrorCode::InvalidArgument,
+        "not in the session"
+    );
+    assert_eq!(
+        s.publish_file("com.example.notes", "x").unwrap_err().code(),
+        ErrorCode::OperationNotPermitted
+    );
+}
+
+fn fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/extensions")
+        .join(name)
+        .canonicalize()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn install_exec(root: &Path, name: &str, script: &str) {
+    let bundle = format!(
+        r#"{{"versionCode": 1, "versionName": "1.0", "extension": {{"name": "BackupExtensionAbility", "exec": ["python3", "{}"]}}}}"#,
+        fixture(script)
+    );
+    install(root, name, &bundle, ALLOW);
+    put(
+        root,
+        name,
+        "data/storage/el2/base/files/a.txt",
+        b"alpha",
+        0o640,
+        1_600_000_000,
+    );
+}
+
+#[test]
+fn extension_hooks_report_results_and_failures() {
+    let a = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    install_exec(a.path(), "com.example.good", "well_behaved.py");
+    install_exec(a.path(), "com.example.throws", "throws.py");
+    install_exec(a.path(), "com.example.dies", "exits.py");
+    fs::create_dir_all(
+        a.path()
+            .join("apps/com.example.dies/sandbox/data/storage/el2/base/.backup/backup"),
+    )
+    .unwrap();
+    let log = backup(
+        a.path(),
+        out.path(),
+        &["com.example.good", "com.example.throws", "com.example.dies"],
+    );
+    assert!(log.contains(&"end:com.example.good".to_string()), "{log:?}");
+    assert!(
+        log.iter()
+            .any(|l| l.starts_with("report:com.example.good:")),
+        "{log:?}"
+    );
+    assert!(
+        log.contains(&"end-err:13500007:com.example.throws".to_string()),
+        "{log:?}"
+    );
+    let report = log
+        .iter()
+        .find(|l| l.starts_with("report:com.example.throws:"))
+        .expect("ErrorInfo report");
+    assert!(
+        report.contains("\"type\":\"ErrorInfo\"") && report.contains("disk on fire"),
+        "{report}"
+    );
+    assert!(
+        log.contains(&"end-err:13500004:com.example.dies".to_string()),
+        "{log:?}"
+    );
+    assert!(
+        !a.path()
+            .join("apps/com.example.dies/sandbox/data/storage/el2/base/.backup/backup")
+            .exists(),
+        "temp data cleaned"
+    );
+}
+
+#[test]
+fn a_hanging_hook_times_out_and_update_timer_zero_ends_it_now() {
+    let a = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    install_exec(a.path(), "com.example.hangs", "hangs.py");
+    let client = Client::new(out.path());
+    let s = open_session(a.path(), Scenario::Backup, &client).unwrap();
+    s.append_backup_bundles(&["com.example.hangs".into()], None)
+        .unwrap();
+    client.wait_for("begin:com.example.hangs");
+    assert!(
+        update_timer("com.example.hangs", 500).unwrap(),
+        "a running bundle takes a new timer"
+    );
+    let t0 = Instant::now();
+    let log = client.wait_for("all");
+    assert!(t0.elapsed() < Duration::from_secs(10));
+    assert!(
+        log.contains(&"end-err:13500003:com.example.hangs".to_string()),
+        "{log:?}"
+    );
+    assert!(
+        !update_timer("com.example.hangs", 500).unwrap(),
+        "not running any more"
+    );
+    s.release().unwrap();
+}
+
+#[test]
+fn an_extension_that_never_starts_fails_begin_with_13500002() {
+    let a = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let bundle = format!(
+        r#"{{"versionCode": 1, "versionName": "1.0", "extension": {{"exec": ["sh", "{}"]}}}}"#,
+        fixture("never_ready.sh")
+    );
+    install(a.path(), "com.example.slow", &bundle, ALLOW);
+    let client = Client::new(out.path());
+    let device = Device::open(Some(a.path())).unwrap();
+    let mut config = ServiceConfig::from_env();
+    config.extension.start_timeout = Duration::from_millis(300);
+    let s = Arc::new(Session::new(device, Scenario::Backup, config, client.clone()).unwrap());
+    let _ = client.session.set(s.clone());
+    s.append_backup_bundles(&["com.example.slow".into()], None)
+        .unwrap();
+    let log = client.wait_for("all");
+    assert_eq!(
+        log,
+        vec![
+            "begin-err:13500002:com.example.slow".to_string(),
+            "all".to_string()
+        ]
+    );
+    s.release().unwrap();
+}
+
+#[test]
+fn releasing_mid_bundle_sends_nothing_more() {
+    let a = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    install_exec(a.path(), "com.example.hangs", "hangs.py");
+    let client = Client::new(out.path());
+    let s = open_session(a.path(), Scenario::Backup, &client).unwrap();
+    s.append_backup_bundles(&["com.example.hangs".into()], None)
+        .unwrap();
+    client.wait_for("begin:com.example.hangs");
+    s.release().unwrap();
+    let n = client.log().len();
+    std::thread::sleep(Duration::from_millis(500));
+    let log = client.log();
+    assert_eq!(log.len(), n, "nothing after release: {log:?}");
+    assert!(!log.iter().any(|l| l.starts_with("end")));
+}
+
+#[test]
+fn wiping_the_device_state_under_a_session_is_the_service_dying() {
+    let a = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let client = Client::new(out.path());
+    let s = open_session(a.path(), Scenario::Backup, &client).unwrap();
+    fs::remove_dir_all(a.path().join("state")).unwrap();
+    client.wait_for("died");
+    assert_eq!(
+        s.append_backup_bundles(&["com.a".into()], None)
+            .unwrap_err()
+            .code(),
+        ErrorCode::IpcError
+    );
+}
+
+#[test]
+fn a_send_rate_of_zero_pauses_a_bundle_until_raised() {
+    let a = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    install_exec(a.path(), "com.example.good", "well_behaved.py");
+    for i in 0..3 {
+        let big = vec![i as u8; 2 * 1024 * 1024 + 1];
+        put(
+            a.path(),
+            "com.example.good",
+            &format!("data/storage/el2/base/files/big{i}.bin"),
+            &big,
+            0o600,
+            1_600_000_000,
+        );
+    }
+    let client = Client::new(out.path());
+    let s = open_session(a.path(), Scenario::Backup, &client).unwrap();
+    s.append_backup_bundles(&["com.example.good".into()], None)
+        .unwrap();
+    client.wait_for("begin:com.example.good");
+    assert!(update_send_rate("com.example.good", 0).unwrap());
+    std::thread::sleep(Duration::from_millis(1500));
+    let before = client_files(&client.log(), "com.example.good").len();
+    assert!(before <= 1, "paused: {:?}", client.log());
+    assert!(
+        update_send_rate("com.example.good", 100_000).unwrap(),
+        "clamped, not refused"
+    );
+    let log = client.wait_for("all");
+    assert_eq!(
+        client_files(&log, "com.example.good").len(),
+        5,
+        "3 big files, a part, manage.json: {log:?}"
+    );
+    s.release().unwrap();
+    let mut data = Vec::new();
+    fs::File::open(out.path().join("com.example.good/manage.json"))
+        .unwrap()
+        .read_to_end(&mut data)
+        .unwrap();
+    assert_eq!(
+        crate::backup::archive::manage::parse(&data).unwrap().len(),
+        4
+    );
+}
