@@ -1,48 +1,113 @@
 #!/usr/bin/env node
-// The `ohfile` command.
-//   ohfile capabilities [--root DIR]   print the device's capability JSON
+// The `ohfile` command: device clone, backup and restore through the public @ohos.file.backup API.
+//   ohfile capabilities [--root DIR]
+//   ohfile backup  --root DIR --to FOLDER   [bundle...]
+//   ohfile restore --root DIR --from FOLDER [bundle...]
+//   ohfile clone   --from ROOT_A --to ROOT_B [bundle...]
 import { createRequire } from 'node:module';
+import path from 'node:path';
 
 const require = createRequire(import.meta.url);
-const USAGE = 'usage: ohfile capabilities [--root DIR]';
-
-function option(args, name) {
-  const i = args.indexOf(name);
-  if (i < 0) return undefined;
-  const v = args[i + 1];
-  if (!v) fail(`${name} needs a value`);
-  args.splice(i, 2);
-  return v;
-}
+const USAGE = `usage:
+  ohfile capabilities [--root DIR]                 print a device's capability JSON
+  ohfile backup  --root DIR --to FOLDER [bundle…]   back up apps (default: all that allow it)
+  ohfile restore --root DIR --from FOLDER [bundle…] restore apps from a backup folder
+  ohfile clone   --from ROOT_A --to ROOT_B [bundle…] clone apps from device A to device B
+  options: --quiet (no progress bar)`;
 
 function fail(msg) {
   console.error(`ohfile: ${msg}\n${USAGE}`);
   process.exit(2);
 }
 
+function take(args, name, required) {
+  const i = args.indexOf(name);
+  if (i < 0) {
+    if (required) fail(`${name} is required`);
+    return undefined;
+  }
+  const v = args[i + 1];
+  if (!v || v.startsWith('--')) fail(`${name} needs a value`);
+  args.splice(i, 2);
+  return path.resolve(v);
+}
+
+function flag(args, name) {
+  const i = args.indexOf(name);
+  if (i >= 0) args.splice(i, 1);
+  return i >= 0;
+}
+
+/** A progress bar over bytes (cli-progress), or nothing when quiet or not a terminal. */
+function progressBar(label, total, quiet) {
+  if (quiet || !process.stderr.isTTY) return { tick() {}, stop() {} };
+  const cliProgress = require('cli-progress');
+  const bar = new cliProgress.SingleBar(
+    { format: `${label} [{bar}] {percentage}% | {value}/{total} MiB | {bundle}`, stream: process.stderr, hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
+  const mib = (b) => Math.round((b / 1048576) * 10) / 10;
+  let done = 0;
+  bar.start(mib(Math.max(total, 1)), 0, { bundle: '' });
+  return {
+    tick({ bundle, bytes }) {
+      done += bytes;
+      bar.update(mib(Math.min(done, total)), { bundle });
+    },
+    stop() {
+      bar.stop();
+    },
+  };
+}
+
+function report(kind, bundles) {
+  let failed = 0;
+  for (const [name, r] of Object.entries(bundles)) {
+    if (r.ok) console.log(`${kind} ok    ${name}${r.files !== undefined ? ` (${r.files} files, ${r.bytes} bytes)` : ''}`);
+    else {
+      failed += 1;
+      console.log(`${kind} FAIL  ${name}: ${r.message || ''} (${r.code})`);
+    }
+  }
+  return failed;
+}
+
 const args = process.argv.slice(2);
 const cmd = args.shift();
-const root = option(args, '--root');
-if (root) process.env.OHFILE_ROOT = root;
-const { backup, fileIo } = require('../node-binding/lib/index.js');
+const quiet = flag(args, '--quiet');
+const tools = require('../node-binding/lib/tools/clone.js');
 
-if (cmd === 'capabilities') {
-  try {
-    const { fd } = await backup.getLocalCapabilities();
-    const chunks = [];
-    for (let offset = 0; ; ) {
-      const buf = new ArrayBuffer(65536);
-      const n = fileIo.readSync(fd, buf, { offset });
-      if (!n) break;
-      chunks.push(Buffer.from(buf, 0, n));
-      offset += n;
-    }
-    fileIo.closeSync(fd);
-    process.stdout.write(Buffer.concat(chunks).toString() + '\n');
-  } catch (e) {
-    console.error(`ohfile: ${e.message} (${e.code})`);
-    process.exit(1);
+try {
+  if (cmd === 'capabilities') {
+    const root = take(args, '--root', false);
+    console.log(JSON.stringify(await tools.capabilities(root || process.env.OHFILE_ROOT), null, 2));
+  } else if (cmd === 'backup') {
+    const root = take(args, '--root', true);
+    const to = take(args, '--to', true);
+    const caps = await tools.capabilities(root);
+    const total = caps.bundleInfos.filter((b) => !args.length || args.includes(b.name)).reduce((n, b) => n + b.spaceOccupied, 0);
+    const bar = progressBar('backup ', total, quiet);
+    const r = await tools.backupToDir(root, to, args, (p) => bar.tick(p)).finally(() => bar.stop());
+    process.exitCode = report('backup', r.bundles) ? 1 : 0;
+  } else if (cmd === 'restore') {
+    const root = take(args, '--root', true);
+    const from = take(args, '--from', true);
+    const bar = progressBar('restore', 0, true);
+    const r = await tools.restoreFromDir(root, from, args, (p) => bar.tick(p)).finally(() => bar.stop());
+    process.exitCode = report('restore', r.bundles) ? 1 : 0;
+  } else if (cmd === 'clone') {
+    const from = take(args, '--from', true);
+    const to = take(args, '--to', true);
+    const caps = await tools.capabilities(from);
+    const total = caps.bundleInfos.filter((b) => b.allToBackup && (!args.length || args.includes(b.name))).reduce((n, b) => n + b.spaceOccupied, 0);
+    const bar = progressBar('clone  ', total * 2, quiet);
+    const r = await tools.clone(from, to, args, (p) => bar.tick(p)).finally(() => bar.stop());
+    const failed = report('backup', r.backup) + report('restore', r.restore);
+    process.exitCode = failed ? 1 : 0;
+  } else {
+    fail(cmd ? `unknown command ${cmd}` : 'no command');
   }
-} else {
-  fail(cmd ? `unknown command ${cmd}` : 'no command');
+} catch (e) {
+  console.error(`ohfile: ${e.message}${e.code !== undefined ? ` (${e.code})` : ''}`);
+  process.exit(1);
 }

@@ -11,4 +11,5 @@ module.exports = Object.freeze({
   '@ohos.base': here('ohos/base.js'),
   '@kit.CoreFileKit': here('ohos/kit.CoreFileKit.js'),
   '@kit.BasicServicesKit': here('ohos/kit.BasicServicesKit.js'),
+  '@ohos.application.BackupExtensionAbility': here('ohos/application.BackupExtensionAbility.js'),
 });

@@ -3,5 +3,6 @@
 declare module '@kit.CoreFileKit' {
   import backup from '@ohos.file.backup';
   import fileIo from '@ohos.file.fs';
-  export { backup, fileIo };
+  import BackupExtensionAbility, { BundleVersion } from '@ohos.application.BackupExtensionAbility';
+  export { backup, fileIo, BackupExtensionAbility, BundleVersion };
 }

@@ -3,4 +3,5 @@
 /// <reference path="./ohos-base.d.ts" />
 /// <reference path="./ohos-file-fs.d.ts" />
 /// <reference path="./ohos-file-backup.d.ts" />
+/// <reference path="./ohos-application-backupextensionability.d.ts" />
 /// <reference path="./ohos-kit-corefilekit.d.ts" />

@@ -61,3 +61,76 @@ function removeTree(root) {
 }
 
 module.exports = { makeDevice, withRoot, readAll, openFds, removeTree };
+
+/** rel path → {dir, mode, mtime (s), content hash} of everything under `dir` except `.backup`. */
+function treeOf(dir) {
+  const crypto = require('node:crypto');
+  const out = {};
+  const walk = (d) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      const rel = path.relative(dir, p);
+      if (rel.split(path.sep).includes('.backup')) continue;
+      const st = fs.lstatSync(p);
+      if (e.isDirectory()) {
+        out[rel] = { dir: true, mode: st.mode & 0o7777 };
+        walk(p);
+      } else {
+        out[rel] = { dir: false, mode: st.mode & 0o7777, mtime: Math.floor(st.mtimeMs / 1000), sha: crypto.createHash('sha256').update(fs.readFileSync(p)).digest('hex') };
+      }
+    }
+  };
+  if (fs.existsSync(dir)) walk(dir);
+  return out;
+}
+
+/** Writes a sandbox file with a mode and an mtime (seconds). */
+function putFile(root, app, rel, data, mode = 0o644, mtime = 1_600_000_000) {
+  const p = path.join(root, 'apps', app, 'sandbox', rel);
+  fs.mkdirSync(path.dirname(p), { recursive: true });
+  fs.writeFileSync(p, data);
+  fs.chmodSync(p, mode);
+  fs.utimesSync(p, mtime, mtime);
+}
+
+/** Records GeneralCallbacks as labels; resolves `done` on onAllBundlesEnd. */
+function recorder(onFile) {
+  const log = [];
+  const errors = [];
+  let finish;
+  const done = new Promise((r) => {
+    finish = r;
+  });
+  const cb = {
+    onFileReady: (err, file) => {
+      if (err) {
+        errors.push(err);
+        log.push(`file-err:${err.code}`);
+        return;
+      }
+      log.push(`file:${file.bundleName}:${file.uri}`);
+      if (onFile) onFile(file);
+      else fs.closeSync(file.fd);
+    },
+    onBundleBegin: (err, name) => {
+      if (err) errors.push(err);
+      log.push(err ? `begin-err:${err.code}:${err.data}` : `begin:${name}`);
+    },
+    onBundleEnd: (err, name) => {
+      if (err) errors.push(err);
+      log.push(err ? `end-err:${err.code}:${err.data}` : `end:${name}`);
+    },
+    onAllBundlesEnd: (err) => {
+      log.push(err ? `all-err:${err.code}` : 'all');
+      finish(log);
+    },
+    onBackupServiceDied: () => log.push('died'),
+    onResultReport: (bundle, result) => log.push(`report:${bundle}:${result}`),
+    onProcess: (bundle, process) => log.push(`process:${bundle}:${process}`),
+  };
+  return { cb, log, errors, done };
+}
+
+module.exports.treeOf = treeOf;
+module.exports.putFile = putFile;
+module.exports.recorder = recorder;

@@ -2,3 +2,4 @@
 // `import { backup, fileIo } from '@kit.CoreFileKit'`
 exports.backup = require('../backup');
 exports.fileIo = require('../fs');
+exports.BackupExtensionAbility = require('./application.BackupExtensionAbility.js');

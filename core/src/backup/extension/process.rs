@@ -232,6 +232,17 @@ impl Extension {
         &self.shared.bundle
     }
 
+    /// Kills the child from any thread, e.g. a watchdog while another thread waits in `call`:
+    /// pending and later calls fail with 13500004. Safer than signalling [`Extension::pid`], which
+    /// may name another process once the child is reaped. `kill`, `shutdown` or drop still finish
+    /// the cleanup.
+    pub fn abort(&self) {
+        self.shared
+            .replies
+            .close(self.shared.died("the extension was stopped".into()));
+        self.shared.kill();
+    }
+
     /// Kills the child (SIGKILL to its process group) and reaps it; later calls fail with
     /// 13500004. Idempotent.
     pub fn kill(&mut self) {
@@ -239,11 +250,8 @@ impl Extension {
             return;
         }
         self.finished = true;
-        // Closed first, so that callers learn it was stopped rather than that it exited.
-        self.shared
-            .replies
-            .close(self.shared.died("the extension was stopped".into()));
-        self.shared.kill();
+        // Replies are closed before the kill, so callers learn it was stopped, not that it exited.
+        self.abort();
         self.stdin.close();
         self.join_threads();
     }

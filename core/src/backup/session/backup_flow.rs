@@ -51,11 +51,11 @@ pub(super) fn run(inner: &Arc<Inner>, job: &Job) -> Outcome {
                 result: error_report(e),
             });
         }
-        if hooks::died(e) {
-            hooks::clean_temp(&app, "backup");
-        }
     }
     hooks::finish(running, &job.ctl, 1);
+    if job.infos.clear_backup_data || result.as_ref().is_err_and(hooks::died) {
+        hooks::clean_temp(&app, "backup");
+    }
     Outcome::Finished(result)
 }
 

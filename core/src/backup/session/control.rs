@@ -1,9 +1,10 @@
 //! Per-bundle control shared by a bundle's worker, its watchdog and the client's calls: the
 //! app-hook timer (`updateTimer`), the send-rate limiter (`updateSendRate`), and cancellation.
 
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use crate::backup::extension::Extension;
 use crate::error::{Error, ErrorCode, Result};
 
 /// Default app-hook timeout (OpenHarmony's DEFAULT_TIMEOUT: 15 minutes).
@@ -34,7 +35,7 @@ struct State {
     sent_in_window: u32,
     running: bool,
     finished: bool,
-    ext_pid: Option<u32>,
+    ext: Option<Arc<Extension>>,
 }
 
 /// The control block of one bundle in a session.
@@ -60,7 +61,7 @@ impl BundleCtl {
                 sent_in_window: 0,
                 running: false,
                 finished: false,
-                ext_pid: None,
+                ext: None,
             }),
             cond: Condvar::new(),
         }
@@ -70,12 +71,12 @@ impl BundleCtl {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Marks the bundle running (its extension connected) and records the extension's pid so the
-    /// timer can stop a hook that hangs.
-    pub fn set_running(&self, ext_pid: Option<u32>) {
+    /// Marks the bundle running (its extension connected) and keeps the extension so the timer
+    /// can stop a hook that hangs.
+    pub fn set_running(&self, ext: Option<Arc<Extension>>) {
         let mut s = self.lock();
         s.running = true;
-        s.ext_pid = ext_pid;
+        s.ext = ext;
     }
 
     /// Whether the bundle is running (between onBundleBegin and onBundleEnd).
@@ -115,9 +116,8 @@ impl BundleCtl {
         let mut s = self.lock();
         if s.stop.is_none() && !s.finished {
             s.stop = Some(why);
-            if let Some(pid) = s.ext_pid {
-                // SAFETY: plain kill(2); the Extension that owns the child reaps it.
-                unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+            if let Some(ext) = &s.ext {
+                ext.abort(); // pending hook calls return at once
             }
         }
         self.cond.notify_all();
@@ -156,7 +156,7 @@ impl BundleCtl {
         let mut s = self.lock();
         s.finished = true;
         s.running = false;
-        s.ext_pid = None;
+        s.ext = None;
         self.cond.notify_all();
     }
 

@@ -51,7 +51,7 @@ pub(crate) fn start(
     fs::create_dir_all(&dir)
         .map_err(|e| crate::error::Error::io(&e, format!("cannot create {}", dir.display())))?;
     let ext = Arc::new(Extension::start(app, &inner.config.extension)?);
-    ctl.set_running(Some(ext.pid()));
+    ctl.set_running(Some(ext.clone()));
     let emitter = inner.clone();
     let bundle = ctl.name.clone();
     let poller = spawn_poller(ext.clone(), ctl.clone(), move |process| {
@@ -117,6 +117,7 @@ pub(crate) fn finish(running: Option<RunningExtension>, ctl: &BundleCtl, scenari
 /// Removes the app's temp data (after its extension died, or when the client asked for it).
 pub(crate) fn clean_temp(app: &InstalledApp, sub: &str) {
     let _ = fs::remove_dir_all(backup_dir(app).join(sub));
+    let _ = fs::remove_dir(backup_dir(app)); // only when nothing else is left in it
 }
 
 /// Whether an error means the extension process died (its temp data must be cleaned).

@@ -27,6 +27,8 @@ fn exec_extension_answers_every_hook_with_the_promised_environment() {
             .unwrap(),
         json!("restore-compat:peer")
     );
+    // A timeout too large to add to the clock means "no timeout".
+    assert!(ext.call(ON_PROCESS, vec![], Duration::MAX).is_ok());
     // It exits by itself once stdin closes, well before the grace period ends.
     let pid = ext.pid();
     let started = Instant::now();
@@ -163,6 +165,24 @@ fn kill_is_idempotent_and_fails_later_calls() {
         ErrorCode::ExtensionDied,
         "stopped",
     );
+}
+
+#[test]
+fn abort_from_another_thread_ends_a_pending_call_at_once() {
+    let _g = FD_COUNT.read();
+    let t = TestApp::python("hangs.py");
+    let ext = t.start().unwrap();
+    let pid = ext.pid();
+    std::thread::scope(|s| {
+        let started = Instant::now();
+        let waiting = s.spawn(|| ext.call(ON_BACKUP_EX, vec![json!("")], Duration::from_secs(30)));
+        std::thread::sleep(Duration::from_millis(200));
+        ext.abort();
+        assert_code(waiting.join().unwrap(), ErrorCode::ExtensionDied, "stopped");
+        assert!(started.elapsed() < Duration::from_secs(3));
+    });
+    assert!(!ext.is_alive());
+    assert!(reaped(pid));
 }
 
 #[test]
