@@ -209,15 +209,122 @@ enum ohf_status_code {
 
 
 /**
+ * The version of ohf_backup_callbacks this library understands (set by
+ * ohf_backup_callbacks_init).
+ */
+#define OHF_BACKUP_CALLBACKS_VERSION 1
+
+/**
  * An opened device root (see ohf_device_open).
  */
 typedef struct ohf_device ohf_device;
+
+/**
+ * A backup or restore session (see ohf_session_backup_new, ohf_session_restore_new).
+ */
+typedef struct ohf_session ohf_session;
 
 /**
  * The status every fallible function returns: 0 or a public OpenHarmony error code
  * (see `enum ohf_status_code`).
  */
 typedef int32_t ohf_status;
+
+/**
+ * A file handed to on_file_ready (the `File` of the docs). The strings are valid only during the
+ * call.
+ */
+typedef struct ohf_file_ready {
+  /**
+   * The bundle the file belongs to (never NULL).
+   */
+  const char *bundle_name;
+  /**
+   * The file's name: a tar part (`part.1.tar`), a big file's name, or `manage.json` in backup;
+   * the uri passed to ohf_session_get_file_handle in restore ("" on failure; never NULL).
+   */
+  const char *uri;
+  /**
+   * Backup: the data to read. Restore: where to write the file. -1 on failure.
+   */
+  int fd;
+  /**
+   * Restore: where to write the file's manifest (may be left empty). -1 when none.
+   */
+  int manifest_fd;
+} ohf_file_ready;
+
+/**
+ * The callbacks of a backup or restore session (GeneralCallbacks). Initialise with
+ * ohf_backup_callbacks_init, then set the members you need; a NULL member is skipped. The struct
+ * is copied by ohf_session_backup_new / ohf_session_restore_new.
+ *
+ * Threads: every callback runs on the session's event thread (one thread per session), one at a
+ * time and never concurrently for one session, in the documented order (per bundle:
+ * on_bundle_begin, on_process*, on_file_ready*, on_result_report?, on_bundle_end; then
+ * on_all_bundles_end). A callback must not block for long: the session's work waits for it.
+ * It may call the session's functions (ohf_session_get_file_handle, ohf_session_publish_file,
+ * ohf_session_release, …), including ohf_session_free as the last thing it does with the
+ * session. Strings passed to callbacks are UTF-8, never NULL ("" when absent), and valid only
+ * during the call. On success `err` is 0 and `err_message` is "".
+ */
+typedef struct ohf_backup_callbacks {
+  /**
+   * OHF_BACKUP_CALLBACKS_VERSION (set by ohf_backup_callbacks_init); another value is 13900020.
+   */
+  uint32_t version;
+  /**
+   * Passed unchanged as the first argument of every callback.
+   */
+  void *user_data;
+  /**
+   * onFileReady. On success (`err` == 0) the callee OWNS `file->fd` and `file->manifest_fd`
+   * (when not -1) and must close them. On failure `file->bundle_name` is the bundle and both
+   * fds are -1. When this member is NULL the library closes the fds itself.
+   */
+  void (*on_file_ready)(void *user_data,
+                        ohf_status err,
+                        const char *err_message,
+                        const struct ohf_file_ready *file);
+  /**
+   * onBundleBegin: the bundle started, or could not (`err`, e.g. 13500005 for an unknown
+   * bundle); `bundle_name` is set either way.
+   */
+  void (*on_bundle_begin)(void *user_data,
+                          ohf_status err,
+                          const char *err_message,
+                          const char *bundle_name);
+  /**
+   * onBundleEnd: the bundle finished (`err` == 0) or failed.
+   */
+  void (*on_bundle_end)(void *user_data,
+                        ohf_status err,
+                        const char *err_message,
+                        const char *bundle_name);
+  /**
+   * onAllBundlesEnd: every bundle appended so far has ended.
+   */
+  void (*on_all_bundles_end)(void *user_data, ohf_status err, const char *err_message);
+  /**
+   * onBackupServiceDied: the service can no longer serve the session; later calls fail with
+   * 13600001. Free the session and start a new one.
+   */
+  void (*on_backup_service_died)(void *user_data);
+  /**
+   * onResultReport: the text the app's extension returned (or an ErrorInfo JSON).
+   */
+  void (*on_result_report)(void *user_data, const char *bundle_name, const char *result);
+  /**
+   * onProcess: progress or a per-file error of a bundle, as `{"processResult":{…}}` JSON.
+   */
+  void (*on_process)(void *user_data, const char *bundle_name, const char *process);
+  /**
+   * Called exactly once, after the last callback has returned, when the session is freed
+   * (inside ohf_session_free, or on the event thread right after the callback that freed the
+   * session returns). Not called when creating the session fails.
+   */
+  void (*user_data_free)(void *user_data);
+} ohf_backup_callbacks;
 
 #ifdef __cplusplus
 extern "C" {
@@ -259,6 +366,128 @@ void ohf_device_free(struct ohf_device *dev);
  * descriptor and closes it with close(2).
  */
 ohf_status ohf_backup_get_local_capabilities(const struct ohf_device *dev, int *out_fd);
+
+/**
+ * Zeroes `callbacks` and sets its version to OHF_BACKUP_CALLBACKS_VERSION. NULL is a no-op.
+ */
+void ohf_backup_callbacks_init(struct ohf_backup_callbacks *callbacks);
+
+/**
+ * new SessionBackup(callbacks): opens a backup session on `dev` (which may be freed afterwards).
+ * `callbacks` is copied (see ohf_backup_callbacks for the thread its members run on); on success
+ * `*out` receives a handle to release with ohf_session_free. One session per device at a time,
+ * across processes: while another holds the device this is 13500013
+ * (OHF_STATUS_SESSION_CONFLICT) with a message containing "Session Conflict" and the holder.
+ * On failure nothing is kept and user_data_free is not called.
+ *
+ * Apps whose backup extension is a Node module are started with the Node extension host script
+ * named by the environment variable OHFILE_NODE_EXTENSION_HOST (the path of
+ * node-binding/lib/extension-host.mjs); without it they fail their onBundleBegin with 13500009.
+ * `exec` extensions and apps without an extension need nothing.
+ */
+ohf_status ohf_session_backup_new(const struct ohf_device *dev,
+                                  const struct ohf_backup_callbacks *callbacks,
+                                  struct ohf_session **out);
+
+/**
+ * new SessionRestore(callbacks): opens a restore session on `dev`; otherwise exactly like
+ * ohf_session_backup_new (same conflict rule, same OHFILE_NODE_EXTENSION_HOST variable).
+ */
+ohf_status ohf_session_restore_new(const struct ohf_device *dev,
+                                   const struct ohf_backup_callbacks *callbacks,
+                                   struct ohf_session **out);
+
+/**
+ * SessionBackup.appendBundles(names, infos?): schedules `count` bundles of a backup session.
+ * `infos` is NULL or `count` strings (the per-bundle backup details JSON). Returns once the
+ * bundles are accepted; their progress arrives through the callbacks (an unknown bundle gets
+ * on_bundle_begin with 13500005, one that does not allow backup 13500001). May be called again.
+ * `names` may be NULL when `count` is 0. After ohf_session_release: 13900020.
+ */
+ohf_status ohf_session_append_backup_bundles(struct ohf_session *session,
+                                             const char *const *names,
+                                             size_t count,
+                                             const char *const *infos);
+
+/**
+ * SessionRestore.appendBundles(capabilitiesFd, names, infos?): schedules `count` bundles of a
+ * restore session, described by the old device's capability file (from
+ * ohf_backup_get_local_capabilities there). The fd is duplicated: the caller keeps and closes
+ * its own. A closed or bogus fd is 13900020; an invalid capability file is 13900020 after every
+ * bundle got on_bundle_begin(13500005). `infos` is NULL or `count` strings.
+ */
+ohf_status ohf_session_append_restore_bundles(struct ohf_session *session,
+                                              int capabilities_fd,
+                                              const char *const *names,
+                                              size_t count,
+                                              const char *const *infos);
+
+/**
+ * SessionRestore.getFileHandle({bundleName, uri}): asks for a writable fd for one file of a
+ * restore bundle; it arrives through on_file_ready (with a manifest fd), once the bundle has
+ * begun. `uri` is one plain file name of [0-9A-Za-z_.] (as the backup named it), else 13900020;
+ * a bundle not in the session is 13900020, one already published 13900001.
+ */
+ohf_status ohf_session_get_file_handle(struct ohf_session *session,
+                                       const char *bundle_name,
+                                       const char *uri);
+
+/**
+ * SessionRestore.publishFile({bundleName, uri: ""}): every file of the bundle has been written;
+ * the service restores it and ends it with on_bundle_end. `uri` must be "" (else 13900001);
+ * once per bundle (again: 13900001).
+ */
+ohf_status ohf_session_publish_file(struct ohf_session *session,
+                                    const char *bundle_name,
+                                    const char *uri);
+
+/**
+ * release(): ends the session now. Bundles still running are stopped without further callbacks
+ * and the device is free for another session. From another thread it waits for a callback in
+ * progress to return; from a callback it returns at once. Every later call on the session,
+ * release included, is 13900020. The handle stays valid until ohf_session_free.
+ */
+ohf_status ohf_session_release(struct ohf_session *session);
+
+/**
+ * Releases the session if that was not done yet, then frees the handle and calls
+ * user_data_free (see ohf_backup_callbacks). NULL is a no-op. Must not run concurrently with
+ * another call on the same session; from a callback it must be the last use of the session.
+ */
+void ohf_session_free(struct ohf_session *session);
+
+/**
+ * backup.updateTimer(bundleName, timeout): gives a bundle running in a session of this process
+ * `timeout_ms` more milliseconds (0 ends it now with 13500003). `timeout_ms` outside
+ * [0, 14400000] is 401 (OHF_STATUS_PARAMETER_ERROR). `*out_updated` is false when the bundle is
+ * not running.
+ */
+ohf_status ohf_backup_update_timer(const char *bundle_name, int64_t timeout_ms, bool *out_updated);
+
+/**
+ * backup.updateSendRate(bundleName, sendRate): the number of fds per second a bundle of a backup
+ * session in this process hands over (0 pauses it; above 10000 is taken as 10000; negative is
+ * 401). `*out_updated` is false when the bundle is not running in a backup session.
+ */
+ohf_status ohf_backup_update_send_rate(const char *bundle_name,
+                                       int64_t send_rate,
+                                       bool *out_updated);
+
+/**
+ * backup.getBackupInfo(bundleName): starts the app's backup extension on `dev` and returns the
+ * text its getBackupInfo gives, in `*out_info` (release it with ohf_string_free). `*out_info` is
+ * NULL when the app is not installed, has no extension, or its extension fails. A Node-module
+ * extension needs OHFILE_NODE_EXTENSION_HOST (see ohf_session_backup_new).
+ */
+ohf_status ohf_backup_get_backup_info(const struct ohf_device *dev,
+                                      const char *bundle_name,
+                                      char **out_info);
+
+/**
+ * Releases a string that an ohfile function returned through an out-parameter (for example
+ * ohf_backup_get_backup_info). NULL is a no-op. Never pass it memory from another allocator.
+ */
+void ohf_string_free(char *s);
 
 #ifdef __cplusplus
 }  // extern "C"

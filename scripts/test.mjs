@@ -91,6 +91,16 @@ step('C tests', () => {
       }
     }
   }
+  // The C example, built the same strict way and run on two sample devices by a script that
+  // checks the clone arrived intact: one test.
+  const clone = path.join(out, 'clone');
+  const cloneArgs = [...cflags, path.join('examples-c', 'clone.c'), path.join(lib, 'libohfile.a'), '-lpthread', '-ldl', '-lm', '-o', clone];
+  if (run('cc', cloneArgs).status !== 0) return false;
+  if (run('sh', [path.join('tests', 'c', 'run_clone_example.sh'), clone]).status === 0) passed += 1;
+  else {
+    failed += 1;
+    return false;
+  }
   const cxx = ['-std=c++11', '-Wall', '-Wextra', '-Werror', '-Iinclude', 'tests/c/header_cpp.cpp', `-L${lib}`, '-lohfile', '-o', path.join(out, 'header_cpp')];
   if (spawnSync('c++', ['--version']).status === 0) {
     if (run('c++', cxx).status !== 0) return false;

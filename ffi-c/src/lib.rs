@@ -3,6 +3,9 @@
 #![allow(clippy::missing_safety_doc)] // the safety contract of each function is in the header
 
 mod boundary;
+mod callbacks;
+mod session;
+mod strings;
 
 use std::ffi::{c_char, c_int, CString};
 use std::os::fd::IntoRawFd;
@@ -13,6 +16,8 @@ use once_cell::sync::Lazy;
 
 pub use boundary::ohf_status;
 use boundary::{ffi_call, null_arg, utf8_arg};
+pub use callbacks::{ohf_backup_callbacks, ohf_file_ready, OHF_BACKUP_CALLBACKS_VERSION};
+pub use session::ohf_session;
 
 /// An opened device root (see ohf_device_open).
 pub struct ohf_device {

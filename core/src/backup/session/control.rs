@@ -48,12 +48,17 @@ pub struct BundleCtl {
 }
 
 impl BundleCtl {
-    /// A bundle not yet started.
+    /// A bundle not yet started, with the default timeout.
     pub fn new(name: &str) -> BundleCtl {
+        BundleCtl::with_timeout(name, DEFAULT_TIMEOUT_MS)
+    }
+
+    /// A bundle not yet started whose timer runs `timeout_ms` until `updateTimer` changes it.
+    pub fn with_timeout(name: &str, timeout_ms: u64) -> BundleCtl {
         BundleCtl {
             name: name.to_string(),
             state: Mutex::new(State {
-                timeout_ms: DEFAULT_TIMEOUT_MS,
+                timeout_ms,
                 deadline: None,
                 stop: None,
                 send_rate: DEFAULT_SEND_RATE,

@@ -61,15 +61,35 @@ pub struct ServiceConfig {
     pub extension: ExtensionHostConfig,
     /// The caller's name, shown to a conflicting second session.
     pub caller_name: String,
+    /// Every bundle's timer, instead of OpenHarmony's (15 minutes for app hooks, at least 15
+    /// minutes for the data phase). `OHFILE_BUNDLE_TIMEOUT_MS` sets it; for tests and tools that
+    /// must not wait that long for a client that never publishes.
+    pub bundle_timeout_ms: Option<u64>,
 }
 
+/// The environment variable behind [`ServiceConfig::bundle_timeout_ms`].
+pub const BUNDLE_TIMEOUT_ENV: &str = "OHFILE_BUNDLE_TIMEOUT_MS";
+
 impl ServiceConfig {
-    /// Defaults, with the environment overrides the extension host documents.
+    /// Defaults, with the environment overrides the extension host documents and
+    /// `OHFILE_BUNDLE_TIMEOUT_MS`.
     pub fn from_env() -> ServiceConfig {
+        let bundle_timeout_ms = std::env::var(BUNDLE_TIMEOUT_ENV)
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .filter(|ms| *ms <= MAX_TIMEOUT_MS as u64);
         ServiceConfig {
             extension: ExtensionHostConfig::from_env(),
             caller_name: format!("pid {}", std::process::id()),
+            bundle_timeout_ms,
         }
+    }
+
+    fn new_ctl(&self, name: &str) -> Arc<BundleCtl> {
+        Arc::new(BundleCtl::with_timeout(
+            name,
+            self.bundle_timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS),
+        ))
     }
 }
 
@@ -280,7 +300,7 @@ impl Session {
                 ),
                 Ok(_) => jobs.push(Job {
                     name: name.clone(),
-                    ctl: Arc::new(BundleCtl::new(name)),
+                    ctl: self.inner.config.new_ctl(name),
                     infos,
                     kind: JobKind::Backup,
                 }),
@@ -365,7 +385,7 @@ impl Session {
             };
             jobs.push(Job {
                 name: name.clone(),
-                ctl: Arc::new(BundleCtl::new(name)),
+                ctl: self.inner.config.new_ctl(name),
                 infos,
                 kind: JobKind::Restore(plan),
             });

@@ -56,7 +56,12 @@ pub(super) fn run(inner: &Arc<Inner>, job: &Job, plan: &RestorePlan) -> Outcome 
     }
     inner.emit(SessionEvent::BundleBegin(Ok(job.name.clone())));
     let size_ms = (plan.remote.space_occupied.max(0) as u64 / (3 << 20)) * 3_000 + 30_000;
-    job.ctl.start_timer(MIN_DATA_TIMEOUT_MS.max(size_ms));
+    let floor = if inner.config.bundle_timeout_ms.is_some() {
+        0
+    } else {
+        MIN_DATA_TIMEOUT_MS.max(size_ms)
+    };
+    job.ctl.start_timer(floor);
 
     let result = serve_handles(inner, job, plan, &restore_dir)
         .and_then(|_| {
