@@ -727,3 +727,117 @@ fn a_send_rate_of_zero_pauses_a_bundle_until_raised() {
         4
     );
 }
+
+/// A restore whose backup carries a hostile part: the bad entries are drained and reported, the
+/// good ones land, nothing outside the sandbox changes.
+#[test]
+fn a_hostile_part_is_reported_entry_by_entry_and_cannot_escape() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    sample_app(a.path(), "com.example.notes");
+    install(b.path(), "com.example.notes", APP, ALLOW);
+    backup(a.path(), out.path(), &["com.example.notes"]);
+    // The device's own files beside the app: they must stay byte-identical.
+    fs::write(
+        b.path().join("apps/com.example.notes/bundle.json.bak"),
+        b"keep",
+    )
+    .unwrap();
+    let outside = b.path().join("apps/com.example.notes/escape.txt");
+    let before_outside = tree(&b.path().join("apps"));
+
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut add = |name: &str, kind: tar::EntryType, data: &[u8], link: Option<&str>| {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(kind);
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_mtime(1_600_000_000);
+        if let Some(l) = link {
+            h.set_link_name(l).unwrap();
+        }
+        // Raw names: the crate's own path checks would refuse the hostile ones.
+        let bytes = name.as_bytes();
+        h.as_old_mut().name[..bytes.len()].copy_from_slice(bytes);
+        h.set_cksum();
+        builder.append(&h, data).unwrap();
+    };
+    add("/../../escape.txt", tar::EntryType::Regular, b"evil", None);
+    add(
+        "/data/storage/el2/base/files/link",
+        tar::EntryType::Symlink,
+        b"",
+        Some("/"),
+    );
+    add(
+        "/data/storage/el2/base/files/hard",
+        tar::EntryType::Link,
+        b"",
+        Some("/etc/passwd"),
+    );
+    add(
+        "/data/storage/el2/base/files/fifo",
+        tar::EntryType::Fifo,
+        b"",
+        None,
+    );
+    add(
+        "/data/storage/el2/base/files/good.txt",
+        tar::EntryType::Regular,
+        b"good",
+        None,
+    );
+    let hostile = builder.into_inner().unwrap();
+    let dir = out.path().join("com.example.notes");
+    fs::write(dir.join("part.9.tar"), hostile).unwrap();
+    let mut index =
+        crate::backup::archive::manage::parse(&fs::read(dir.join("manage.json")).unwrap()).unwrap();
+    let mut extra = index[0].clone();
+    extra.file_name = "part.9.tar".into();
+    extra.is_big_file = false;
+    index.push(extra);
+    fs::write(
+        dir.join("manage.json"),
+        crate::backup::archive::manage::to_json(&index),
+    )
+    .unwrap();
+
+    let log = restore(b.path(), a.path(), out.path(), &["com.example.notes"]);
+    assert!(
+        log.contains(&"end-err:13500008:com.example.notes".to_string()),
+        "{log:?}"
+    );
+    let errors: Vec<_> = log
+        .iter()
+        .filter(|l| l.starts_with("process:com.example.notes:") && l.contains("errorInfo"))
+        .collect();
+    assert_eq!(errors.len(), 4, "one report per bad entry: {errors:?}");
+    assert!(errors.iter().all(|e| e.contains("13500008")));
+    assert!(!outside.exists());
+    let sandbox = b
+        .path()
+        .join("apps/com.example.notes/sandbox/data/storage/el2/base/files");
+    assert_eq!(fs::read(sandbox.join("good.txt")).unwrap(), b"good");
+    assert_eq!(
+        fs::read(sandbox.join("a.txt")).unwrap(),
+        b"alpha",
+        "the regular parts restored too"
+    );
+    for bad in ["link", "hard", "fifo"] {
+        assert!(
+            fs::symlink_metadata(sandbox.join(bad)).is_err(),
+            "{bad} was created"
+        );
+    }
+    let after_outside = tree(&b.path().join("apps"));
+    for (k, v) in &before_outside {
+        if !k.contains("/sandbox") {
+            assert_eq!(
+                after_outside.get(k),
+                Some(v),
+                "{k} outside the sandbox changed"
+            );
+        }
+    }
+}
