@@ -841,3 +841,197 @@ fn a_hostile_part_is_reported_entry_by_entry_and_cannot_escape() {
         }
     }
 }
+
+/// An `exec` extension written for one test: `hooks` is Python code defining a dict `HOOKS`.
+fn install_python_ext(root: &Path, name: &str, hooks: &str) {
+    let dir = root.join("apps").join(name);
+    fs::create_dir_all(&dir).unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/extensions")
+        .canonicalize()
+        .unwrap();
+    let script = format!("import sys, time, json\nsys.path.insert(0, {:?})\nfrom lineproto import serve\n{hooks}\nserve(HOOKS)\n", fixtures.to_string_lossy());
+    fs::write(dir.join("ext.py"), script).unwrap();
+    let bundle = format!(
+        r#"{{"versionCode": 7, "versionName": "7.0", "extension": {{"exec": ["python3", "{}"]}}}}"#,
+        dir.join("ext.py").display()
+    );
+    install(root, name, &bundle, ALLOW);
+}
+
+#[test]
+fn at_most_three_bundles_are_in_flight() {
+    let a = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let names: Vec<String> = (0..6).map(|i| format!("com.example.slow{i}")).collect();
+    for n in &names {
+        install_python_ext(
+            a.path(),
+            n,
+            "HOOKS = {'onBackupEx': lambda info: (time.sleep(0.4), '')[1]}",
+        );
+        put(
+            a.path(),
+            n,
+            "data/storage/el2/base/files/a.txt",
+            b"x",
+            0o600,
+            1_600_000_000,
+        );
+    }
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let log = backup(a.path(), out.path(), &refs);
+    let (mut open, mut most) = (0i32, 0i32);
+    for l in &log {
+        if l.starts_with("begin:") {
+            open += 1;
+            most = most.max(open);
+        } else if l.starts_with("end") {
+            open -= 1;
+        }
+    }
+    assert_eq!(
+        log.iter().filter(|l| l.starts_with("end:")).count(),
+        6,
+        "{log:?}"
+    );
+    assert!(
+        most <= MAX_BUNDLES_IN_FLIGHT as i32,
+        "{most} bundles ran at once: {log:?}"
+    );
+    assert!(most >= 2, "bundles ran one by one: {log:?}");
+}
+
+#[test]
+fn restore_hooks_get_the_old_devices_version_and_the_unicast_details() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    install_python_ext(a.path(), "com.example.ext", "HOOKS = {}");
+    put(
+        a.path(),
+        "com.example.ext",
+        "data/storage/el2/base/files/a.txt",
+        b"x",
+        0o600,
+        1_600_000_000,
+    );
+    install_python_ext(b.path(), "com.example.ext", "HOOKS = {'onRestoreEx': lambda version, info: json.dumps({'v': version, 'info': json.loads(info)})}");
+    // The target app is a newer version: the hook must see the old device's.
+    fs::write(
+        b.path().join("apps/com.example.ext/bundle.json"),
+        fs::read_to_string(b.path().join("apps/com.example.ext/bundle.json"))
+            .unwrap()
+            .replace("\"versionCode\": 7", "\"versionCode\": 9"),
+    )
+    .unwrap();
+    backup(a.path(), out.path(), &["com.example.ext"]);
+    let client = Client::new(out.path());
+    let caps = write_local_capabilities(&Device::open(Some(a.path())).unwrap()).unwrap();
+    let s = open_session(b.path(), Scenario::Restore, &client).unwrap();
+    let infos = [
+        r#"{"infos":[{"type":"unicast","details":[{"type":"mode","detail":"clone"}]}]}"#
+            .to_string(),
+    ];
+    s.append_restore_bundles(&caps, &["com.example.ext".into()], Some(&infos))
+        .unwrap();
+    let log = client.wait_for("all");
+    s.release().unwrap();
+    let report = log
+        .iter()
+        .find(|l| l.starts_with("report:com.example.ext:"))
+        .unwrap_or_else(|| panic!("{log:?}"));
+    let v: serde_json::Value =
+        serde_json::from_str(report.trim_start_matches("report:com.example.ext:")).unwrap();
+    assert_eq!(v["v"], serde_json::json!({"code": 7, "name": "7.0"}));
+    assert_eq!(
+        v["info"],
+        serde_json::json!([{"type": "mode", "detail": "clone"}, {"type": "userId", "detail": "100"}])
+    );
+    assert_eq!(
+        position(&log, "end:com.example.ext"),
+        position(&log, report) + 1,
+        "onResultReport right before onBundleEnd"
+    );
+}
+
+#[test]
+fn full_backup_only_restores_into_the_apps_restore_folder() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    sample_app(a.path(), "com.example.fbo");
+    install(
+        b.path(),
+        "com.example.fbo",
+        APP,
+        r#"{"allowToBackupRestore": true, "fullBackupOnly": true}"#,
+    );
+    backup(a.path(), out.path(), &["com.example.fbo"]);
+    let log = restore(b.path(), a.path(), out.path(), &["com.example.fbo"]);
+    assert!(log.contains(&"end:com.example.fbo".to_string()), "{log:?}");
+    let sandbox = b.path().join("apps/com.example.fbo/sandbox");
+    let staged = sandbox.join("data/storage/el2/base/.backup/restore");
+    assert_eq!(
+        fs::read(staged.join("data/storage/el2/base/files/a.txt")).unwrap(),
+        b"alpha"
+    );
+    assert_eq!(
+        fs::metadata(staged.join("data/storage/el2/database/big.db"))
+            .unwrap()
+            .len(),
+        3 * 1024 * 1024 + 17
+    );
+    assert!(
+        !sandbox.join("data/storage/el2/base/files/a.txt").exists(),
+        "the app moves its data itself"
+    );
+}
+
+#[test]
+fn app_mapping_relation_restores_into_the_target_and_broadcast_only_skips() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    sample_app(a.path(), "com.old.app");
+    sample_app(a.path(), "com.example.announce");
+    install(b.path(), "com.new.app", APP, ALLOW);
+    install(b.path(), "com.example.announce", APP, ALLOW);
+    backup(
+        a.path(),
+        out.path(),
+        &["com.old.app", "com.example.announce"],
+    );
+    let client = Client::new(out.path());
+    let caps = write_local_capabilities(&Device::open(Some(a.path())).unwrap()).unwrap();
+    let s = open_session(b.path(), Scenario::Restore, &client).unwrap();
+    let infos = [
+        r#"{"infos":[{"type":"broadcast","details":[{"type":"app_mapping_relation","detail":[{"source":"com.old.app","target":"com.new.app"}]}]}]}"#.to_string(),
+        r#"{"infos":[{"type":"broadcast","isBroadcastOnly":true,"broadcastType":"restore_start"}]}"#.to_string(),
+    ];
+    s.append_restore_bundles(
+        &caps,
+        &["com.old.app".into(), "com.example.announce".into()],
+        Some(&infos),
+    )
+    .unwrap();
+    let log = client.wait_for("all");
+    s.release().unwrap();
+    assert!(log.contains(&"end:com.old.app".to_string()), "{log:?}");
+    assert!(
+        !log.iter().any(|l| l.contains("announce")),
+        "broadcast-only bundles are not restored: {log:?}"
+    );
+    assert_eq!(
+        fs::read(
+            b.path()
+                .join("apps/com.new.app/sandbox/data/storage/el2/base/files/a.txt")
+        )
+        .unwrap(),
+        b"alpha"
+    );
+    assert!(!b
+        .path()
+        .join("apps/com.example.announce/sandbox/data")
+        .exists());
+}
