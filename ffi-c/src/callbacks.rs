@@ -269,6 +269,8 @@ impl CallbackSink {
                     on(ud, bundle.as_ptr(), result.as_ptr());
                 }
             }
+            // Delivered to C once the callbacks struct grows an on_backup_size_report member.
+            SessionEvent::BackupSizeReport(_) => {}
             SessionEvent::Process { bundle, process } => {
                 if let Some(on) = cb.on_process {
                     let (bundle, process) = (c_string(&bundle), c_string(&process));

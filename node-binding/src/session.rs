@@ -94,6 +94,10 @@ impl ToNapiValue for JsEvent {
                 text: Some(result),
                 ..blank("resultReport")
             },
+            SessionEvent::BackupSizeReport(report) => SessionEventObject {
+                text: Some(report),
+                ..blank("backupSizeReport")
+            },
             SessionEvent::Process { bundle, process } => SessionEventObject {
                 bundle_name: Some(bundle),
                 text: Some(process),

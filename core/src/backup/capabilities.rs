@@ -138,6 +138,19 @@ pub fn incremental_capabilities(device: &Device, list: &[IncrementalBackupTime])
     Ok(caps)
 }
 
+/// The capability file of a session (`session.getLocalCapabilities()`, API 18): like the module's,
+/// without `backupVersion`, and only the bundles that allow backup.
+pub fn write_session_capabilities(device: &Device) -> Result<File> {
+    let mut caps = local_capabilities(device)?;
+    if let Some(obj) = caps.as_object_mut() {
+        obj.remove("backupVersion");
+    }
+    if let Some(Value::Array(list)) = caps.get_mut("bundleInfos") {
+        list.retain(|b| b["allToBackup"] == Value::Bool(true));
+    }
+    write_anonymous(device, &caps)
+}
+
 /// [`incremental_capabilities`] written like [`write_local_capabilities`].
 pub fn write_incremental_capabilities(
     device: &Device,

@@ -23,6 +23,8 @@ pub enum Stop {
     TimedOut,
     /// The session was released: no more events for this bundle.
     Released,
+    /// The client cancelled the bundle: it ends with onBundleEnd(undefined, name).
+    Cancelled,
 }
 
 #[derive(Debug)]
@@ -144,6 +146,10 @@ impl BundleCtl {
             Some(Stop::Released) => Err(Error::new(
                 ErrorCode::InvalidArgument,
                 "the session was released",
+            )),
+            Some(Stop::Cancelled) => Err(Error::new(
+                ErrorCode::CancelNoTask,
+                format!("bundle {} was cancelled", self.name),
             )),
         }
     }

@@ -48,6 +48,8 @@ pub enum SessionEvent {
         /// The text the app's hook returned, or an ErrorInfo JSON.
         result: String,
     },
+    /// `onBackupSizeReport(reportInfo)` (getBackupDataSize).
+    BackupSizeReport(String),
     /// `onProcess(bundleName, process)`.
     Process {
         /// The bundle.

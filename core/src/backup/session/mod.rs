@@ -13,6 +13,7 @@ pub mod lock;
 pub mod progress;
 
 mod backup_flow;
+mod extras;
 mod hooks;
 mod restore_flow;
 
@@ -30,6 +31,7 @@ pub use control::{
     BundleCtl, DEFAULT_SEND_RATE, DEFAULT_TIMEOUT_MS, MAX_SEND_RATE, MAX_TIMEOUT_MS,
 };
 pub use events::{EventSink, FileReady, SessionEvent};
+pub use extras::backup_version_json;
 pub use infos::BundleInfos;
 pub use lock::Scenario;
 
@@ -161,6 +163,8 @@ pub(crate) struct Inner {
     state: Mutex<State>,
     released: AtomicBool,
     died: AtomicBool,
+    /// A getBackupDataSize scan is running (one at a time).
+    scanning: Arc<AtomicBool>,
     workers: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -257,6 +261,7 @@ impl Session {
             state: Mutex::new(State::default()),
             released: AtomicBool::new(false),
             died: AtomicBool::new(false),
+            scanning: Arc::new(AtomicBool::new(false)),
             workers: Mutex::new(Vec::new()),
         });
         let mut sessions = SESSIONS.lock().unwrap_or_else(|p| p.into_inner());
@@ -611,6 +616,8 @@ fn run_job(inner: Arc<Inner>, job: Job) {
                     ErrorCode::ExtensionTimeout,
                     format!("bundle {name} timed out"),
                 )),
+                // A cancelled bundle ends as a success (OpenHarmony's onBundleEnd(0)).
+                (_, Some(Stop::Cancelled)) => Ok(()),
                 (r, _) => r,
             };
             inner.emit(SessionEvent::BundleEnd(

@@ -10,7 +10,7 @@ use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use super::*;
-use crate::backup::capabilities::write_local_capabilities;
+use crate::backup::capabilities::{write_local_capabilities, IncrementalBackupTime};
 
 const WAIT: Duration = Duration::from_secs(60);
 
@@ -138,6 +138,7 @@ impl EventSink for Client {
             SessionEvent::ResultReport { bundle, result } => {
                 self.note(format!("report:{bundle}:{result}"))
             }
+            SessionEvent::BackupSizeReport(r) => self.note(format!("size:{r}")),
             SessionEvent::Process { bundle, process } => {
                 self.note(format!("process:{bundle}:{}", process.replace('\n', "")))
             }
@@ -1034,4 +1035,193 @@ fn app_mapping_relation_restores_into_the_target_and_broadcast_only_skips() {
         .path()
         .join("apps/com.example.announce/sandbox/data")
         .exists());
+}
+
+#[test]
+fn cancel_a_running_a_waiting_and_an_unknown_bundle() {
+    let a = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let names: Vec<String> = (0..4).map(|i| format!("com.example.slow{i}")).collect();
+    for n in &names {
+        install_python_ext(
+            a.path(),
+            n,
+            "HOOKS = {'onBackupEx': lambda info: (time.sleep(3), '')[1]}",
+        );
+    }
+    let client = Client::new(out.path());
+    let s = open_session(a.path(), Scenario::Backup, &client).unwrap();
+    s.append_backup_bundles(&names, None).unwrap();
+    for n in &names[..3] {
+        client.wait_for(&format!("begin:{n}"));
+    }
+    assert_eq!(
+        s.cancel("com.example.slow3").unwrap(),
+        13500011,
+        "waiting: not started"
+    );
+    assert_eq!(s.cancel("com.example.nope").unwrap(), 13500012, "unknown");
+    let t0 = Instant::now();
+    assert_eq!(s.cancel("com.example.slow0").unwrap(), 0, "running");
+    client.wait_for("end:com.example.slow0");
+    assert!(
+        t0.elapsed() < Duration::from_secs(2),
+        "cancel ends the bundle at once"
+    );
+    let log = client.wait_for("all");
+    assert!(
+        !log.iter().any(|l| l.starts_with("file:com.example.slow0:")),
+        "a cancelled bundle sends nothing more: {log:?}"
+    );
+    assert!(
+        log.contains(&"end:com.example.slow3".to_string()),
+        "the waiting one still ran: {log:?}"
+    );
+    s.release().unwrap();
+    assert_eq!(
+        s.cancel("com.example.slow1").unwrap_err().code(),
+        ErrorCode::InvalidArgument
+    );
+}
+
+#[test]
+fn backup_data_size_reports_sizes_and_refuses_a_second_scan() {
+    let a = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    install(a.path(), "com.example.sized", APP, ALLOW);
+    put(
+        a.path(),
+        "com.example.sized",
+        "data/storage/el2/base/files/old.bin",
+        &[0u8; 1000],
+        0o600,
+        1_600_000_000,
+    );
+    put(
+        a.path(),
+        "com.example.sized",
+        "data/storage/el2/base/files/new.bin",
+        &[0u8; 300],
+        0o600,
+        1_700_000_100,
+    );
+    let client = Client::new(out.path());
+    let s = open_session(a.path(), Scenario::Backup, &client).unwrap();
+    let list = vec![
+        IncrementalBackupTime {
+            bundle_name: "com.example.sized".into(),
+            last_incremental_time: 1_700_000_000,
+        },
+        IncrementalBackupTime {
+            bundle_name: "com.example.unknown".into(),
+            last_incremental_time: 0,
+        },
+    ];
+    s.get_backup_data_size(true, list.clone()).unwrap();
+    let second = s.get_backup_data_size(true, list.clone());
+    let deadline = Instant::now() + WAIT;
+    let report = loop {
+        if let Some(r) = client
+            .log()
+            .iter()
+            .find(|l| l.starts_with("size:") && l.contains("\"scanning\":\"\""))
+        {
+            break r.trim_start_matches("size:").to_string();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no final size report: {:?}",
+            client.log()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    if let Err(e) = second {
+        assert_eq!(
+            e.code(),
+            ErrorCode::InvalidArgument,
+            "a second scan while one runs"
+        );
+    }
+    let v: serde_json::Value = serde_json::from_str(&report).unwrap();
+    assert_eq!(
+        v["scaned"][0],
+        serde_json::json!({"bundleName": "com.example.sized", "dataSize": 1300, "incDataSize": 300})
+    );
+    assert_eq!(v["scaned"][1]["dataSize"], -1);
+    // Once done, a new scan is accepted; an estimate leaves incDataSize unknown.
+    std::thread::sleep(Duration::from_millis(50));
+    s.get_backup_data_size(false, list[..1].to_vec()).unwrap();
+    s.release().unwrap();
+    assert!(s.get_backup_data_size(true, list).is_err());
+}
+
+#[test]
+fn session_capabilities_temp_dirs_compatibility_info_and_version() {
+    let a = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    install_python_ext(
+        a.path(),
+        "com.example.compat",
+        "HOOKS = {'getBackupCompatibilityInfo': lambda ext: 'backup-compat:' + ext}",
+    );
+    install(
+        a.path(),
+        "com.example.closed",
+        APP,
+        r#"{"allowToBackupRestore": false}"#,
+    );
+    install_python_ext(
+        a.path(),
+        "com.example.late",
+        "HOOKS = {'getBackupCompatibilityInfo': lambda ext: (time.sleep(3), 'late')[1]}",
+    );
+    let client = Client::new(out.path());
+    let s = open_session(a.path(), Scenario::Backup, &client).unwrap();
+    let mut text = String::new();
+    s.local_capabilities()
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
+    let caps: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert!(caps.get("backupVersion").is_none());
+    let names: Vec<&str> = caps["bundleInfos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["com.example.compat", "com.example.late"],
+        "only bundles that allow backup"
+    );
+    assert_eq!(
+        s.compatibility_info("com.example.compat", "x1").unwrap(),
+        "backup-compat:x1"
+    );
+    let t0 = Instant::now();
+    assert_eq!(
+        s.compatibility_info("com.example.late", "x").unwrap(),
+        "",
+        "late answers are empty"
+    );
+    assert!(t0.elapsed() < Duration::from_secs(3));
+    assert_eq!(s.compatibility_info("com.example.closed", "x").unwrap(), "");
+    let temp = a
+        .path()
+        .join("apps/com.example.compat/sandbox/data/storage/el2/base/.backup/backup");
+    fs::create_dir_all(&temp).unwrap();
+    fs::write(temp.join("leftover.tar"), b"x").unwrap();
+    assert!(s.clean_bundle_temp_dir("com.example.compat"));
+    assert!(!temp.exists());
+    assert!(!s.clean_bundle_temp_dir("com.example.nope"));
+    s.release().unwrap();
+    assert!(!s.clean_bundle_temp_dir("com.example.compat"));
+    assert_eq!(
+        backup_version_json(),
+        format!(
+            "{{\"backupVersion\" : \"{}\"}}",
+            crate::backup::BACKUP_VERSION
+        )
+    );
 }
