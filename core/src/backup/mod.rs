@@ -4,6 +4,7 @@ pub mod archive;
 pub mod capabilities;
 pub mod config;
 pub mod extension;
+pub mod incremental;
 pub mod scan;
 pub mod session;
 

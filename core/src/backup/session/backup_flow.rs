@@ -1,27 +1,42 @@
 //! One bundle of a backup: begin, the app's onBackupEx/onBackup, scan, hand small files over in
 //! tar parts and big files as their own fds, then manage.json, the result report and the end.
+//!
+//! An incremental bundle sends only what changed since the client's previous manifest (a file
+//! that is new, or whose size, mtime or mode differ, or whose content differs when its mtime falls
+//! in the second of the previous backup); unchanged files are never read. Each item it sends comes
+//! with a manifest of exactly its contents, and manage.json with the manifest of every current file.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
 use std::os::fd::OwnedFd;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
 use super::events::{FileReady, SessionEvent};
 use super::progress::{error_report, process_error};
-use super::{hooks, Inner, Job, Outcome};
+use super::{hooks, Inner, Job, JobKind, Outcome};
 use crate::backup::archive::beneath::Beneath;
 use crate::backup::archive::manage::{self, ManageEntry};
 use crate::backup::archive::pack::{big_file_name, FinishedPart, PartPacker, BIG_FILE_THRESHOLD};
+use crate::backup::incremental::{sha256_file, Manifest, ManifestRecord};
 use crate::backup::scan::{scan, EntryKind, ScanEntry};
 use crate::device::InstalledApp;
 use crate::error::{Error, ErrorCode, Result};
 
 /// Where OpenHarmony's extension keeps a backup's parts; manage.json names parts by it.
 const PART_DIR: &str = "/data/storage/el2/base/.backup/backup";
+
+/// What an incremental bundle compares against.
+pub(crate) struct Previous {
+    /// The client's manifest of the previous backup (empty: none, everything is new).
+    pub manifest: Manifest,
+    /// When the previous backup ran (Unix seconds).
+    pub last_time: i64,
+}
 
 pub(super) fn run(inner: &Arc<Inner>, job: &Job) -> Outcome {
     let app = match inner.device.app(&job.name) {
@@ -43,7 +58,11 @@ pub(super) fn run(inner: &Arc<Inner>, job: &Job) -> Outcome {
     }
     inner.emit(SessionEvent::BundleBegin(Ok(job.name.clone())));
     job.ctl.start_timer(0);
-    let result = back_up(inner, job, &app, running.as_ref());
+    let previous = match &job.kind {
+        JobKind::Incremental(p) => Some(p),
+        _ => None,
+    };
+    let result = back_up(inner, job, &app, running.as_ref(), previous);
     if let Err(e) = &result {
         if e.code() == ErrorCode::ExtensionException {
             inner.emit(SessionEvent::ResultReport {
@@ -64,6 +83,7 @@ fn back_up(
     job: &Job,
     app: &InstalledApp,
     running: Option<&hooks::RunningExtension>,
+    previous: Option<&Previous>,
 ) -> Result<()> {
     let mut report = String::new();
     if let Some(r) = running {
@@ -77,16 +97,27 @@ fn back_up(
     let sandbox = app.sandbox();
     let (includes, excludes) = app.config.dirs_for_scene(job.infos.backup_scene.as_deref());
     let temp_dir = inner.device.state_subdir("tmp")?;
+    let source = Beneath::open(&sandbox)?;
     let mut sender = Sender {
         inner,
         job,
+        temp_dir: &temp_dir,
         index: Vec::new(),
         big_names: HashSet::new(),
+        incremental: previous.map(|_| Incremental {
+            stamp: now_millis(),
+            hashes: HashMap::new(),
+            current: Manifest::new(),
+        }),
     };
     let mut packer = PartPacker::new(&sandbox, &temp_dir);
-    let source = Beneath::open(&sandbox)?;
     scan(&sandbox, includes, excludes, |entry| {
         job.ctl.check()?;
+        if let Some(prev) = previous {
+            if !sender.changed(&source, &entry, prev)? {
+                return Ok(());
+            }
+        }
         if entry.kind == EntryKind::File && entry.size > BIG_FILE_THRESHOLD {
             sender.send_big(&source, &entry)
         } else {
@@ -106,13 +137,16 @@ fn back_up(
             process: process_error(ErrorCode::TarFailed, &format!("{path}: {}", e.message())),
         });
     }
-    let index = manage::to_json(&sender.index);
-    let file = anonymous_file(&temp_dir, &index)?;
+    let index = anonymous_file(&temp_dir, &manage::to_json(&sender.index))?;
+    let all_files = match &sender.incremental {
+        Some(inc) => Some(anonymous_file(&temp_dir, &inc.current.to_bytes())?.into()),
+        None => None,
+    };
     sender.send(FileReady {
         bundle_name: job.name.clone(),
         uri: "manage.json".into(),
-        fd: file.into(),
-        manifest_fd: None,
+        fd: index.into(),
+        manifest_fd: all_files,
     })?;
     if !report.is_empty() {
         inner.emit(SessionEvent::ResultReport {
@@ -123,15 +157,91 @@ fn back_up(
     Ok(())
 }
 
+/// An incremental bundle's bookkeeping.
+struct Incremental {
+    /// Prefix of this run's part names (`<epochMillis>_part.<N>.tar`, as OpenHarmony names them).
+    stamp: u128,
+    /// Hashes computed this run, by sandbox path.
+    hashes: HashMap<String, String>,
+    /// Every current file and empty folder: the next run's previous manifest.
+    current: Manifest,
+}
+
 /// Hands files to the client (at the bundle's send rate) and remembers them for manage.json.
 struct Sender<'a> {
     inner: &'a Arc<Inner>,
     job: &'a Job,
+    temp_dir: &'a Path,
     index: Vec<ManageEntry>,
     big_names: HashSet<String>,
+    incremental: Option<Incremental>,
+}
+
+fn record_of(entry: &ScanEntry, hash: String) -> ManifestRecord {
+    ManifestRecord {
+        path: entry.sandbox_path().to_string_lossy().into_owned(),
+        mode: entry.mode,
+        is_dir: entry.kind == EntryKind::EmptyDir,
+        size: entry.size,
+        mtime: entry.mtime.0,
+        hash,
+        is_incremental: true,
+    }
 }
 
 impl Sender<'_> {
+    /// Records `entry` in the current manifest and says whether it must be sent.
+    fn changed(&mut self, source: &Beneath, entry: &ScanEntry, prev: &Previous) -> Result<bool> {
+        let Some(inc) = self.incremental.as_mut() else {
+            return Ok(true);
+        };
+        let path = entry.sandbox_path().to_string_lossy().into_owned();
+        let old = prev.manifest.get(&path);
+        if entry.kind == EntryKind::EmptyDir {
+            inc.current.insert(record_of(entry, String::new()))?;
+            return Ok(!old.is_some_and(|o| o.is_dir));
+        }
+        let same_meta = old.is_some_and(|o| {
+            !o.is_dir
+                && o.size == entry.size
+                && o.mtime == entry.mtime.0
+                && o.mode & 0o7777 == entry.mode & 0o7777
+        });
+        let same_second = entry.mtime.0 == prev.last_time;
+        if same_meta && !same_second {
+            // Unchanged: never read; its hash carries over.
+            let hash = old.map(|o| o.hash.clone()).unwrap_or_default();
+            inc.current.insert(record_of(entry, hash))?;
+            return Ok(false);
+        }
+        let file = match source.open_file(&entry.rel) {
+            Ok(f) => f,
+            Err(e) if e.code() == ErrorCode::NoSuchFile => return Ok(false), // vanished since the scan
+            Err(e) => return Err(e),
+        };
+        let hash = sha256_file(&file).map_err(|e| Error::io(&e, &path))?;
+        let changed = !(same_meta && old.is_some_and(|o| o.hash == hash));
+        inc.current.insert(record_of(entry, hash.clone()))?;
+        inc.hashes.insert(path, hash);
+        Ok(changed)
+    }
+
+    /// A manifest of exactly `entries` (incremental sessions only).
+    fn item_manifest(&self, entries: &[ScanEntry]) -> Result<Option<OwnedFd>> {
+        let Some(inc) = &self.incremental else {
+            return Ok(None);
+        };
+        let mut m = Manifest::new();
+        for e in entries {
+            let path = e.sandbox_path().to_string_lossy().into_owned();
+            m.insert(record_of(
+                e,
+                inc.hashes.get(&path).cloned().unwrap_or_default(),
+            ))?;
+        }
+        Ok(Some(anonymous_file(self.temp_dir, &m.to_bytes())?.into()))
+    }
+
     fn send(&mut self, file: FileReady) -> Result<()> {
         self.job.ctl.acquire_send_slot()?;
         self.inner.emit(SessionEvent::FileReady(Ok(file)));
@@ -139,22 +249,27 @@ impl Sender<'_> {
     }
 
     fn send_part(&mut self, part: FinishedPart) -> Result<()> {
+        let uri = match &self.incremental {
+            Some(inc) => format!("{}_{}", inc.stamp, part.name),
+            None => part.name.clone(),
+        };
+        let manifest_fd = self.item_manifest(&part.entries)?;
+        let now = now();
         self.index.push(ManageEntry {
-            file_name: part.name.clone(),
-            path: format!("{PART_DIR}/{}", part.name),
+            file_name: uri.clone(),
+            path: format!("{PART_DIR}/{uri}"),
             size: part.size,
             mode: 0o100660,
-            atime: now(),
-            mtime: now(),
+            atime: now,
+            mtime: now,
             is_big_file: false,
             is_user_tar: false,
         });
-        let fd: OwnedFd = part.file.into();
         self.send(FileReady {
             bundle_name: self.job.name.clone(),
-            uri: part.name,
-            fd,
-            manifest_fd: None,
+            uri,
+            fd: part.file.into(),
+            manifest_fd,
         })
     }
 
@@ -181,6 +296,7 @@ impl Sender<'_> {
             name = format!("{}.{n}", big_file_name(&entry.rel));
             n += 1;
         }
+        let manifest_fd = self.item_manifest(std::slice::from_ref(entry))?;
         self.index.push(ManageEntry {
             file_name: name.clone(),
             path: entry.sandbox_path().to_string_lossy().into_owned(),
@@ -195,16 +311,23 @@ impl Sender<'_> {
             bundle_name: self.job.name.clone(),
             uri: name,
             fd,
-            manifest_fd: None,
+            manifest_fd,
         })
     }
 }
 
 fn now() -> (i64, i64) {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
+    let d = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
     (d.as_secs() as i64, d.subsec_nanos() as i64)
+}
+
+fn now_millis() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis()
 }
 
 /// `bytes` in an anonymous temp file positioned at 0.

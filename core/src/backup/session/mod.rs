@@ -127,7 +127,23 @@ pub(crate) struct RestorePlan {
 
 pub(crate) enum JobKind {
     Backup,
+    Incremental(backup_flow::Previous),
     Restore(RestorePlan),
+}
+
+/// One bundle of `IncrementalBackupSession.appendBundles`.
+#[derive(Debug)]
+pub struct IncrementalBackupData {
+    /// The bundle.
+    pub bundle_name: String,
+    /// When its previous backup ran (Unix seconds).
+    pub last_incremental_time: i64,
+    /// The manifest of its previous backup (an empty file: there was none).
+    pub manifest: File,
+    /// `parameters` (JSON text; kept for the app, unused by the service).
+    pub parameters: String,
+    /// Bigger runs earlier; ties keep their order.
+    pub priority: i64,
 }
 
 /// One bundle queued or running in a session.
@@ -136,6 +152,8 @@ pub(crate) struct Job {
     pub ctl: Arc<BundleCtl>,
     pub infos: BundleInfos,
     pub kind: JobKind,
+    /// Bigger starts earlier (IncrementalBackupData.priority; -1 when not given).
+    pub priority: i64,
 }
 
 /// How a bundle's worker ended.
@@ -308,6 +326,7 @@ impl Session {
                     ctl: self.inner.config.new_ctl(name),
                     infos,
                     kind: JobKind::Backup,
+                    priority: -1,
                 }),
             }
         }
@@ -393,7 +412,63 @@ impl Session {
                 ctl: self.inner.config.new_ctl(name),
                 infos,
                 kind: JobKind::Restore(plan),
+                priority: -1,
             });
+        }
+        self.accept(jobs, rejected);
+        Ok(())
+    }
+
+    /// IncrementalBackupSession.appendBundles(list, infos?): like a backup append, each bundle
+    /// compared with the manifest of its previous backup. A manifest that cannot be read or
+    /// parsed rejects the whole call (13900020): a full backup is never assumed silently.
+    pub fn append_incremental_bundles(
+        &self,
+        list: Vec<IncrementalBackupData>,
+        infos: Option<&[String]>,
+    ) -> Result<()> {
+        self.inner.check_usable(Scenario::Backup)?;
+        let names: Vec<String> = list.iter().map(|d| d.bundle_name.clone()).collect();
+        let infos = per_bundle_infos(&names, infos)?;
+        let mut previous = Vec::with_capacity(list.len());
+        for d in &list {
+            let manifest =
+                crate::backup::incremental::Manifest::read_from(&d.manifest).map_err(|e| {
+                    Error::new(
+                        e.code(),
+                        format!("the previous manifest of {}: {}", d.bundle_name, e.detail()),
+                    )
+                    .with_data(&d.bundle_name)
+                })?;
+            previous.push(backup_flow::Previous {
+                manifest,
+                last_time: d.last_incremental_time,
+            });
+        }
+        let mut jobs = Vec::new();
+        let mut rejected = Vec::new();
+        for ((d, infos), prev) in list.into_iter().zip(infos).zip(previous) {
+            let name = d.bundle_name;
+            if infos.broadcast_only || self.in_session(&name) {
+                continue;
+            }
+            match self.inner.device.app(&name) {
+                Err(e) => rejected.push(e.with_data(&name)),
+                Ok(app) if !app.config.allow_to_backup_restore => rejected.push(
+                    Error::new(
+                        ErrorCode::BackupForbidden,
+                        format!("{name} does not allow backup (allowToBackupRestore)"),
+                    )
+                    .with_data(&name),
+                ),
+                Ok(_) => jobs.push(Job {
+                    ctl: self.inner.config.new_ctl(&name),
+                    name,
+                    infos,
+                    kind: JobKind::Incremental(prev),
+                    priority: d.priority,
+                }),
+            }
         }
         self.accept(jobs, rejected);
         Ok(())
@@ -414,7 +489,13 @@ impl Session {
                 if let JobKind::Restore(plan) = &job.kind {
                     st.inboxes.insert(job.name.clone(), plan.inbox.clone());
                 }
-                st.queue.push_back(job);
+                // Higher priority first; equal priorities keep their order.
+                let at = st
+                    .queue
+                    .iter()
+                    .position(|q| q.priority < job.priority)
+                    .unwrap_or(st.queue.len());
+                st.queue.insert(at, job);
             }
             st.queue.is_empty() && st.running == 0
         };
@@ -601,7 +682,7 @@ fn run_job(inner: Arc<Inner>, job: Job) {
             .ok()
     };
     let result = catch_unwind(AssertUnwindSafe(|| match &job.kind {
-        JobKind::Backup => backup_flow::run(&inner, &job),
+        JobKind::Backup | JobKind::Incremental(_) => backup_flow::run(&inner, &job),
         JobKind::Restore(plan) => restore_flow::run(&inner, &job, plan),
     }));
     ctl.finish();

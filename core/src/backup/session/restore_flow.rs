@@ -18,7 +18,11 @@ use super::{hooks, Inner, Job, Outcome, RestorePlan};
 use crate::backup::archive::beneath::Beneath;
 use crate::backup::archive::manage;
 use crate::backup::archive::unpack::unpack;
+use crate::backup::config::BackupConfig;
+use crate::backup::incremental::Manifest;
+use crate::backup::scan::{scan, EntryKind, ScanEntry};
 use crate::error::{code_for_io, Error, ErrorCode, Result};
+use std::os::unix::ffi::OsStrExt;
 
 /// The app's restore folder, relative to its sandbox.
 pub const RESTORE_DIR: &str = "data/storage/el2/base/.backup/restore";
@@ -68,6 +72,7 @@ pub(super) fn run(inner: &Arc<Inner>, job: &Job, plan: &RestorePlan) -> Outcome 
             place_data(
                 inner,
                 job,
+                &app.config,
                 &app.config.full_backup_only,
                 (&sandbox, &app.sandbox()),
                 &restore_dir,
@@ -171,6 +176,7 @@ fn serve_handles(
 fn place_data(
     inner: &Arc<Inner>,
     job: &Job,
+    config: &BackupConfig,
     full_backup_only: &bool,
     (sandbox, sandbox_path): (&Beneath, &std::path::Path),
     restore_dir: &OwnedFd,
@@ -182,6 +188,8 @@ fn place_data(
         )
     })?;
     let entries = manage::parse(&index)?;
+    // A chain link: manage.json's manifest lists every file the app had at that backup.
+    let state = read_manifest_at(restore_dir, "manage.json.rp")?;
     // A fullBackupOnly app moves its data itself: everything lands in its restore folder.
     let own_target;
     let target = if *full_backup_only {
@@ -222,7 +230,14 @@ fn place_data(
                 continue;
             }
         };
-        let report = unpack(target, tar, None);
+        // An incremental part comes with a manifest of exactly what it holds: take only that.
+        let listed = read_manifest_at(restore_dir, &format!("{}.rp", entry.file_name))?;
+        let filter = |name: &str| {
+            listed
+                .as_ref()
+                .is_none_or(|m| m.get(name.trim_end_matches('/')).is_some())
+        };
+        let report = unpack(target, tar, Some(&filter));
         for (name, e) in &report.errors {
             fail(name, e);
         }
@@ -231,6 +246,9 @@ fn place_data(
     }
     remove_at(restore_dir, "manage.json");
     remove_at(restore_dir, "manage.json.rp");
+    if let (Some(state), false) = (&state, *full_backup_only) {
+        prune(sandbox, sandbox_path, config, state)?;
+    }
     Ok(if failures == 0 {
         Ok(())
     } else {
@@ -239,6 +257,85 @@ fn place_data(
             format!("{failures} entries of {} could not be restored", job.name),
         ))
     })
+}
+
+/// The manifest named `name` in the restore folder: None when it is absent or empty.
+fn read_manifest_at(dir: &OwnedFd, name: &str) -> Result<Option<Manifest>> {
+    let bytes = match read_at(dir, name) {
+        Ok(b) => b,
+        Err(e) if e.code() == ErrorCode::NoSuchFile => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let m = Manifest::parse(&bytes)
+        .map_err(|e| Error::new(ErrorCode::UntarFailed, format!("{name}: {}", e.detail())))?;
+    Ok(if m.is_empty() { None } else { Some(m) })
+}
+
+/// Deletes what the app's selected folders hold that the chain's latest manifest does not list:
+/// files first, then folders left empty (deepest first), all beneath the sandbox.
+fn prune(
+    sandbox: &Beneath,
+    sandbox_path: &std::path::Path,
+    config: &BackupConfig,
+    state: &Manifest,
+) -> Result<()> {
+    let listed = |e: &ScanEntry| state.get(&e.sandbox_path().to_string_lossy()).is_some();
+    let mut files = Vec::new();
+    scan(sandbox_path, &config.includes, &config.excludes, |e| {
+        if e.kind == EntryKind::File && !listed(&e) {
+            files.push(e.rel);
+        }
+        Ok(())
+    })?;
+    for rel in files {
+        remove_beneath(sandbox, &rel, false)?;
+    }
+    // Emptying a folder can empty its parent: repeat, bounded by the depth a path can have.
+    for _ in 0..2048 {
+        let mut dirs = Vec::new();
+        scan(sandbox_path, &config.includes, &config.excludes, |e| {
+            if e.kind == EntryKind::EmptyDir && !listed(&e) {
+                dirs.push(e.rel);
+            }
+            Ok(())
+        })?;
+        if dirs.is_empty() {
+            break;
+        }
+        for rel in dirs {
+            remove_beneath(sandbox, &rel, true)?;
+        }
+    }
+    Ok(())
+}
+
+/// unlinkat/rmdir of `rel` through its parent opened beneath the sandbox (never via a link).
+fn remove_beneath(sandbox: &Beneath, rel: &std::path::Path, dir: bool) -> Result<()> {
+    let name = rel.file_name().ok_or_else(|| {
+        Error::new(
+            ErrorCode::InvalidArgument,
+            format!("{} has no name", rel.display()),
+        )
+    })?;
+    let parent = rel.parent().filter(|p| !p.as_os_str().is_empty());
+    let parent_fd = match parent {
+        Some(p) => Some(sandbox.open_dir(p)?),
+        None => None,
+    };
+    let raw = parent_fd
+        .as_ref()
+        .map(|f| f.as_raw_fd())
+        .unwrap_or_else(|| sandbox.root_fd().as_raw_fd());
+    let c = CString::new(name.as_bytes())
+        .map_err(|_| Error::new(ErrorCode::InvalidArgument, "name contains NUL"))?;
+    // SAFETY: unlinkat(2) of one plain name in a directory fd opened beneath the sandbox.
+    if unsafe { libc::unlinkat(raw, c.as_ptr(), if dir { libc::AT_REMOVEDIR } else { 0 }) } != 0 {
+        let e = std::io::Error::last_os_error();
+        if e.kind() != std::io::ErrorKind::NotFound && e.raw_os_error() != Some(libc::ENOTEMPTY) {
+            return Err(Error::io(&e, rel.display()));
+        }
+    }
+    Ok(())
 }
 
 /// `{code, name}` for onRestore; "0.0.0.0-<x>" version names become ("0.0.0.0", 0).

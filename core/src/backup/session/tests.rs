@@ -64,6 +64,7 @@ impl Client {
             .map(|d| {
                 d.flatten()
                     .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| !n.ends_with(".rp")) // item manifests travel beside their item
                     .collect()
             })
             .unwrap_or_default();
@@ -84,6 +85,12 @@ impl EventSink for Client {
                     let mut dst = fs::File::from(f.fd);
                     std::io::copy(&mut src, &mut dst).unwrap();
                     drop(dst);
+                    if let (Some(m), Ok(mut rp)) = (
+                        f.manifest_fd,
+                        fs::File::open(self.out.join(&f.bundle_name).join(format!("{}.rp", f.uri))),
+                    ) {
+                        std::io::copy(&mut rp, &mut fs::File::from(m)).unwrap();
+                    }
                     self.note(format!("file:{}:{}", f.bundle_name, f.uri));
                     let left = {
                         let mut p = self.pending.lock().unwrap();
@@ -100,6 +107,14 @@ impl EventSink for Client {
                     let mut src = fs::File::from(f.fd);
                     let mut dst = fs::File::create(dir.join(&f.uri)).unwrap();
                     std::io::copy(&mut src, &mut dst).unwrap();
+                    if let Some(m) = f.manifest_fd {
+                        let mut m = fs::File::from(m);
+                        std::io::copy(
+                            &mut m,
+                            &mut fs::File::create(dir.join(format!("{}.rp", f.uri))).unwrap(),
+                        )
+                        .unwrap();
+                    }
                     self.note(format!("file:{}:{}", f.bundle_name, f.uri));
                 }
             }
@@ -1224,4 +1239,351 @@ fn session_capabilities_temp_dirs_compatibility_info_and_version() {
             crate::backup::BACKUP_VERSION
         )
     );
+}
+
+// ---- incremental ----
+
+use crate::backup::incremental::Manifest;
+
+/// One incremental backup of `name` into `out`, against `prev` (the previous all-files manifest,
+/// empty for the first run) taken at `last_time`. Returns the log and the new all-files manifest.
+fn incremental(
+    root: &Path,
+    out: &Path,
+    name: &str,
+    prev: &[u8],
+    last_time: i64,
+) -> (Vec<String>, Vec<u8>) {
+    let client = Client::new(out);
+    let s = open_session(root, Scenario::Backup, &client).unwrap();
+    let mut m = tempfile::tempfile().unwrap();
+    m.write_all(prev).unwrap();
+    let data = IncrementalBackupData {
+        bundle_name: name.into(),
+        last_incremental_time: last_time,
+        manifest: m,
+        parameters: String::new(),
+        priority: 0,
+    };
+    s.append_incremental_bundles(vec![data], None).unwrap();
+    let log = client.wait_for("all");
+    s.release().unwrap();
+    let all = fs::read(out.join(name).join("manage.json.rp")).unwrap();
+    (log, all)
+}
+
+fn sent(log: &[String], name: &str) -> Vec<String> {
+    client_files(log, name)
+        .into_iter()
+        .filter(|f| f != "manage.json")
+        .collect()
+}
+
+/// The paths a run's item manifests say it sent.
+fn sent_paths(out: &Path, name: &str, log: &[String]) -> Vec<String> {
+    let mut paths = Vec::new();
+    for f in sent(log, name) {
+        let m =
+            Manifest::parse(&fs::read(out.join(name).join(format!("{f}.rp"))).unwrap()).unwrap();
+        paths.extend(m.paths().map(str::to_string));
+    }
+    paths.sort();
+    paths
+}
+
+#[test]
+fn incremental_change_detection() {
+    let a = tempfile::tempdir().unwrap();
+    let name = "com.example.inc";
+    install(a.path(), name, APP, ALLOW);
+    let f = |p: &str| format!("data/storage/el2/base/files/{p}");
+    for p in [
+        "content",
+        "size",
+        "mtime",
+        "mode",
+        "same",
+        "second",
+        "second_same",
+        "gone",
+    ] {
+        put(
+            a.path(),
+            name,
+            &f(p),
+            format!("{p}-v1").as_bytes(),
+            0o644,
+            1_600_000_000,
+        );
+    }
+    let t1: i64 = 1_700_000_000;
+    // The same-second files carry the previous backup's second as their mtime.
+    put(a.path(), name, &f("second"), b"second-v1", 0o644, t1 as u64);
+    put(
+        a.path(),
+        name,
+        &f("second_same"),
+        b"second_same-v1",
+        0o644,
+        t1 as u64,
+    );
+    let out1 = tempfile::tempdir().unwrap();
+    let (log1, m1) = incremental(a.path(), out1.path(), name, b"", 0);
+    assert_eq!(
+        sent_paths(out1.path(), name, &log1).len(),
+        8,
+        "an empty previous manifest: everything is new"
+    );
+    let manifest1 = Manifest::parse(&m1).unwrap();
+    assert_eq!(manifest1.len(), 8);
+    assert!(manifest1.iter().all(|r| r.hash.len() == 64
+        && r.hash
+            .chars()
+            .all(|c| c.is_ascii_digit() || ('A'..='F').contains(&c))));
+
+    // Nothing changed: only manage.json and its manifest.
+    let out2 = tempfile::tempdir().unwrap();
+    let (log2, m2) = incremental(a.path(), out2.path(), name, &m1, t1);
+    assert_eq!(client_files(&log2, name), ["manage.json"], "{log2:?}");
+    assert_eq!(Manifest::parse(&m2).unwrap().len(), 8);
+
+    put(
+        a.path(),
+        name,
+        &f("content"),
+        b"CONTENT-v1",
+        0o644,
+        1_600_000_500,
+    ); // same size, new content
+    put(
+        a.path(),
+        name,
+        &f("size"),
+        b"size-v1 and more",
+        0o644,
+        1_600_000_000,
+    ); // size only
+    put(
+        a.path(),
+        name,
+        &f("mtime"),
+        b"mtime-v1",
+        0o644,
+        1_600_000_999,
+    ); // mtime only
+    put(a.path(), name, &f("mode"), b"mode-v1", 0o600, 1_600_000_000); // mode only
+    put(a.path(), name, &f("second"), b"SECOND-v1", 0o644, t1 as u64); // same size, same second, rewritten
+    fs::remove_file(
+        a.path()
+            .join("apps")
+            .join(name)
+            .join("sandbox")
+            .join(f("gone")),
+    )
+    .unwrap();
+    fs::create_dir_all(
+        a.path()
+            .join("apps")
+            .join(name)
+            .join("sandbox")
+            .join(f("newdir")),
+    )
+    .unwrap();
+    let out3 = tempfile::tempdir().unwrap();
+    let (log3, m3) = incremental(a.path(), out3.path(), name, &m1, t1);
+    let expect: Vec<String> = ["content", "mode", "mtime", "newdir", "second", "size"]
+        .iter()
+        .map(|p| format!("/{}", f(p)))
+        .collect();
+    assert_eq!(sent_paths(out3.path(), name, &log3), expect, "{log3:?}");
+    let m3 = Manifest::parse(&m3).unwrap();
+    assert!(
+        m3.get(&format!("/{}", f("gone"))).is_none(),
+        "deleted files leave the manifest"
+    );
+    assert!(m3
+        .get(&format!("/{}", f("newdir")))
+        .is_some_and(|r| r.is_dir));
+    assert_eq!(
+        m3.get(&format!("/{}", f("second"))).unwrap().hash,
+        crate::backup::incremental::sha256_hex(b"SECOND-v1")
+    );
+}
+
+#[test]
+fn a_bad_or_garbled_previous_manifest_is_a_coded_error_not_a_full_backup() {
+    let a = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    sample_app(a.path(), "com.example.inc");
+    let client = Client::new(out.path());
+    let s = open_session(a.path(), Scenario::Backup, &client).unwrap();
+    let mut garbage = tempfile::tempfile().unwrap();
+    garbage.write_all(b"this is not a manifest\n").unwrap();
+    let data = IncrementalBackupData {
+        bundle_name: "com.example.inc".into(),
+        last_incremental_time: 1,
+        manifest: garbage,
+        parameters: String::new(),
+        priority: 0,
+    };
+    let e = s.append_incremental_bundles(vec![data], None).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidArgument);
+    assert!(
+        e.message().contains("previous manifest of com.example.inc"),
+        "{}",
+        e.message()
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        client.log().is_empty(),
+        "nothing was backed up: {:?}",
+        client.log()
+    );
+    s.release().unwrap();
+}
+
+#[test]
+fn priority_orders_waiting_bundles() {
+    let a = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    // Three slow bundles fill the slots; the four queued ones then start by priority.
+    let names: Vec<String> = (0..7).map(|i| format!("com.example.p{i}")).collect();
+    for n in &names {
+        install_python_ext(
+            a.path(),
+            n,
+            "HOOKS = {'onBackupEx': lambda info: (time.sleep(0.5), '')[1]}",
+        );
+    }
+    let client = Client::new(out.path());
+    let s = open_session(a.path(), Scenario::Backup, &client).unwrap();
+    let prio = [9, 9, 9, 1, 5, 5, 7];
+    let list = names
+        .iter()
+        .zip(prio)
+        .map(|(n, p)| IncrementalBackupData {
+            bundle_name: n.clone(),
+            last_incremental_time: 0,
+            manifest: tempfile::tempfile().unwrap(),
+            parameters: String::new(),
+            priority: p,
+        })
+        .collect();
+    s.append_incremental_bundles(list, None).unwrap();
+    let log = client.wait_for("all");
+    s.release().unwrap();
+    let begins: Vec<&str> = log
+        .iter()
+        .filter_map(|l| l.strip_prefix("begin:"))
+        .collect();
+    // The second wave starts together (its begins may interleave); the lowest priority comes last.
+    let mut wave: Vec<&str> = begins[3..6].to_vec();
+    wave.sort();
+    assert_eq!(
+        wave,
+        ["com.example.p4", "com.example.p5", "com.example.p6"],
+        "{log:?}"
+    );
+    assert_eq!(begins[6], "com.example.p3", "{log:?}");
+}
+
+/// A small random-ish tree mutated step by step (deterministic).
+struct Mutator {
+    seed: u64,
+}
+
+impl Mutator {
+    fn next(&mut self) -> u64 {
+        self.seed ^= self.seed << 13;
+        self.seed ^= self.seed >> 7;
+        self.seed ^= self.seed << 17;
+        self.seed
+    }
+
+    fn mutate(&mut self, sandbox: &Path, step: i64) {
+        let base = sandbox.join("data/storage/el2/base/files");
+        for _ in 0..12 {
+            let r = self.next();
+            let dir = base
+                .join(format!("d{}", r % 4))
+                .join(format!("s{}", (r >> 8) % 3));
+            let file = dir.join(format!("f{}.dat", (r >> 16) % 6));
+            match (r >> 24) % 6 {
+                0 | 1 => {
+                    fs::create_dir_all(&dir).unwrap();
+                    let len = ((r >> 32) % 5000) as usize
+                        + if (r >> 40).is_multiple_of(9) {
+                            2 << 20
+                        } else {
+                            0
+                        };
+                    fs::write(&file, vec![(r >> 44) as u8; len]).unwrap();
+                    fs::set_permissions(
+                        &file,
+                        fs::Permissions::from_mode(0o600 | ((r >> 50) as u32 & 0o44)),
+                    )
+                    .unwrap();
+                    let f = fs::File::options().write(true).open(&file).unwrap();
+                    f.set_modified(
+                        UNIX_EPOCH
+                            + Duration::from_secs(
+                                (1_600_000_000 + step * 1000 + (r % 500) as i64) as u64,
+                            ),
+                    )
+                    .unwrap();
+                }
+                2 => {
+                    let _ = fs::remove_file(&file);
+                }
+                3 => {
+                    let _ = fs::remove_dir_all(&dir);
+                }
+                4 => fs::create_dir_all(dir.join(format!("empty{}", r % 3))).unwrap(),
+                _ => {
+                    if file.exists() {
+                        let f = fs::File::options().write(true).open(&file).unwrap();
+                        f.set_modified(
+                            UNIX_EPOCH + Duration::from_secs(1_650_000_000 + (r % 1000)),
+                        )
+                        .unwrap();
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_tree_mutated_five_times_restores_as_a_chain_to_the_live_tree() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let name = "com.example.chain";
+    install(a.path(), name, APP, ALLOW);
+    install(b.path(), name, APP, ALLOW);
+    let sandbox_a = a.path().join("apps").join(name).join("sandbox");
+    let sandbox_b = b.path().join("apps").join(name).join("sandbox");
+    let mut m = Mutator {
+        seed: 0x9E37_79B9_7F4A_7C15,
+    };
+    m.mutate(&sandbox_a, 0);
+    let mut prev = Vec::new();
+    let mut last_time = 0;
+    for step in 1..=6 {
+        let out = tempfile::tempdir().unwrap();
+        let (_log, all) = incremental(a.path(), out.path(), name, &prev, last_time);
+        prev = all;
+        last_time = 1_600_000_000 + step * 1000 + 999;
+        let log = restore(b.path(), a.path(), out.path(), &[name]);
+        assert!(log.contains(&format!("end:{name}")), "step {step}: {log:?}");
+        let (ta, tb) = (tree(&sandbox_a), tree(&sandbox_b));
+        assert_eq!(
+            ta.keys().collect::<Vec<_>>(),
+            tb.keys().collect::<Vec<_>>(),
+            "step {step}: paths differ"
+        );
+        for (k, v) in &ta {
+            assert_eq!(Some(v), tb.get(k), "step {step}: {k} differs");
+        }
+        m.mutate(&sandbox_a, step);
+    }
 }
