@@ -10,8 +10,11 @@ import path from 'node:path';
 const require = createRequire(import.meta.url);
 const USAGE = `usage:
   ohfile capabilities [--root DIR]                 print a device's capability JSON
-  ohfile backup  --root DIR --to FOLDER [bundle…]   back up apps (default: all that allow it)
-  ohfile restore --root DIR --from FOLDER [bundle…] restore apps from a backup folder
+  ohfile backup  --root DIR --to FOLDER [--incremental] [bundle…]
+                                                   back up apps (default: all that allow it);
+                                                   --incremental adds a run to a chain in FOLDER
+  ohfile restore --root DIR --from FOLDER [bundle…] restore apps from a backup folder (a chain:
+                                                   every run, in order)
   ohfile clone   --from ROOT_A --to ROOT_B [bundle…] clone apps from device A to device B
   options: --quiet (no progress bar)`;
 
@@ -63,18 +66,18 @@ function progressBar(label, total, quiet) {
 function report(kind, bundles) {
   let failed = 0;
   for (const [name, r] of Object.entries(bundles)) {
-    if (r.ok) console.log(`${kind} ok    ${name}${r.files !== undefined ? ` (${r.files} files, ${r.bytes} bytes)` : ''}`);
+    if (r.ok) console.log(`${kind.padEnd(7)} ok    ${name}${r.files !== undefined ? ` (${r.files} files, ${r.bytes} bytes)` : ''}`);
     else {
       failed += 1;
-      console.log(`${kind} FAIL  ${name}: ${r.message || ''} (${r.code})`);
+      console.log(`${kind.padEnd(7)} FAIL  ${name}: ${r.message || ''} (${r.code})`);
     }
   }
   return failed;
 }
 
 const args = process.argv.slice(2);
-const cmd = args.shift();
 const quiet = flag(args, '--quiet');
+const cmd = args.shift();
 const tools = require('../node-binding/lib/tools/clone.js');
 
 try {
@@ -84,16 +87,19 @@ try {
   } else if (cmd === 'backup') {
     const root = take(args, '--root', true);
     const to = take(args, '--to', true);
+    const incremental = flag(args, '--incremental');
     const caps = await tools.capabilities(root);
     const total = caps.bundleInfos.filter((b) => !args.length || args.includes(b.name)).reduce((n, b) => n + b.spaceOccupied, 0);
     const bar = progressBar('backup ', total, quiet);
-    const r = await tools.backupToDir(root, to, args, (p) => bar.tick(p)).finally(() => bar.stop());
+    const run = incremental ? tools.backupIncremental : tools.backupToDir;
+    const r = await run(root, to, args, (p) => bar.tick(p)).finally(() => bar.stop());
+    if (r.run) console.log(`incremental run ${r.run} in ${to}`);
     process.exitCode = report('backup', r.bundles) ? 1 : 0;
   } else if (cmd === 'restore') {
     const root = take(args, '--root', true);
     const from = take(args, '--from', true);
     const bar = progressBar('restore', 0, true);
-    const r = await tools.restoreFromDir(root, from, args, (p) => bar.tick(p)).finally(() => bar.stop());
+    const r = await tools.restoreChain(root, from, args, (p) => bar.tick(p)).finally(() => bar.stop());
     process.exitCode = report('restore', r.bundles) ? 1 : 0;
   } else if (cmd === 'clone') {
     const from = take(args, '--from', true);

@@ -68,10 +68,11 @@ class Session {
   constructor(kind, callbacks) {
     if (!callbacks || typeof callbacks !== 'object') throw invalid('callbacks must be a GeneralCallbacks object');
     this.#callbacks = callbacks;
-    // Backup files are {bundleName, uri, fd}; restore files also carry manifestFd.
+    // Backup files are {bundleName, uri, fd}; restore and incremental files also carry manifestFd.
     this.#fileShape = kind;
     try {
-      this.#native = new native.NativeSession(serviceOptions(), kind, (ev) => this.#dispatch(ev));
+      const scenario = kind === 'incremental' ? 'backup' : kind;
+      this.#native = new native.NativeSession(serviceOptions(), scenario, (ev) => this.#dispatch(ev));
     } catch (e) {
       throw fromNative(e);
     }
@@ -112,7 +113,8 @@ class Session {
           break;
         }
         const file = { bundleName: ev.bundleName, uri: ev.uri, fd: ev.fd };
-        if (this.#fileShape === 'restore') file.manifestFd = ev.manifestFd ?? -1;
+        // Restore and incremental files are API 12's File, with a manifest fd.
+        if (this.#fileShape !== 'backup') file.manifestFd = ev.manifestFd ?? -1;
         // Without an onFileReady nobody would close the fds.
         if (!this.#call('onFileReady', undefined, file)) {
           closeQuietly(ev.fd);
@@ -142,6 +144,9 @@ class Session {
       case 'process':
         this.#call('onProcess', ev.bundleName, ev.text);
         break;
+      case 'backupSizeReport':
+        this.#call('onBackupSizeReport', ev.text);
+        break;
       default:
         break;
     }
@@ -165,12 +170,62 @@ class Session {
   release() {
     return nativeCall(this.#native.release()).finally(() => this.#letGo());
   }
+
+  /** getLocalCapabilities(): the session's capability file (bundles that allow backup). */
+  getLocalCapabilities() {
+    return nativeCall(this.#native.getLocalCapabilities()).then((fd) => ({ fd }));
+  }
+
+  /** cancel(bundleName): 0, 13500011 (not started) or 13500012 (no such bundle). */
+  cancel(bundleName) {
+    if (typeof bundleName !== 'string') throw businessError(Code.PARAMETER_ERROR, 'cancel takes a bundle name');
+    try {
+      return this.#native.cancel(bundleName);
+    } catch (e) {
+      throw fromNative(e);
+    }
+  }
+
+  /** cleanBundleTempDir(bundleName) → Promise<boolean>. */
+  cleanBundleTempDir(bundleName) {
+    if (typeof bundleName !== 'string') throw businessError(Code.PARAMETER_ERROR, 'cleanBundleTempDir takes a bundle name');
+    return nativeCall(this.#native.cleanBundleTempDir(bundleName));
+  }
+
+  /** getCompatibilityInfo(bundleName, extInfo) → Promise<string> ("" when the app has none or is late). */
+  getCompatibilityInfo(bundleName, extInfo) {
+    if (typeof bundleName !== 'string' || typeof extInfo !== 'string') {
+      throw businessError(Code.PARAMETER_ERROR, 'getCompatibilityInfo takes (bundleName: string, extInfo: string)');
+    }
+    return nativeCall(this.#native.getCompatibilityInfo(bundleName, extInfo));
+  }
+}
+
+function checkTimes(list) {
+  if (!Array.isArray(list)) throw businessError(Code.PARAMETER_ERROR, 'dataList must be an Array<IncrementalBackupTime>');
+  return list.map((t, i) => {
+    if (!t || typeof t.bundleName !== 'string' || !Number.isSafeInteger(t.lastIncrementalTime)) {
+      throw businessError(Code.PARAMETER_ERROR, `dataList[${i}] must be {bundleName: string, lastIncrementalTime: integer}`);
+    }
+    return { bundleName: t.bundleName, lastIncrementalTime: t.lastIncrementalTime };
+  });
+}
+
+/** getBackupDataSize(isPreciseScan, dataList): results come through onBackupSizeReport. */
+function getBackupDataSize(session, isPreciseScan, dataList) {
+  if (typeof isPreciseScan !== 'boolean') throw businessError(Code.PARAMETER_ERROR, 'isPreciseScan must be a boolean');
+  return nativeCall(session._native().getBackupDataSize(isPreciseScan, checkTimes(dataList)));
 }
 
 /** new backup.SessionBackup(callbacks) */
 class SessionBackup extends Session {
   constructor(callbacks) {
     super('backup', callbacks);
+  }
+
+  /** getBackupDataSize(isPreciseScan, dataList) → Promise<void>; reports via onBackupSizeReport. */
+  getBackupDataSize(isPreciseScan, dataList) {
+    return getBackupDataSize(this, isPreciseScan, dataList);
   }
 
   /** appendBundles(names, infos?) → Promise<void> | appendBundles(names, callback) */
@@ -206,6 +261,40 @@ class SessionRestore extends Session {
     checkFileMeta(fileMeta);
     return settle(nativeCall(this._native().publishFile(fileMeta.bundleName, fileMeta.uri)), callback);
   }
+}
+
+/** new backup.IncrementalBackupSession(callbacks) */
+class IncrementalBackupSession extends Session {
+  constructor(callbacks) {
+    super('incremental', callbacks);
+  }
+
+  /** appendBundles(Array<IncrementalBackupData>, infos?) → Promise<void> */
+  appendBundles(bundlesToAppend, infos) {
+    if (!Array.isArray(bundlesToAppend)) throw invalid('bundlesToAppend must be an Array<IncrementalBackupData>');
+    const list = bundlesToAppend.map((d, i) => {
+      const bad = (what) => invalid(`bundlesToAppend[${i}].${what}`);
+      if (!d || typeof d !== 'object') throw invalid(`bundlesToAppend[${i}] is not an IncrementalBackupData`);
+      if (typeof d.bundleName !== 'string') throw bad('bundleName must be a string');
+      if (!Number.isSafeInteger(d.lastIncrementalTime)) throw bad('lastIncrementalTime must be an integer (Unix seconds)');
+      if (!Number.isInteger(d.manifestFd)) throw bad('manifestFd must be an fd (an integer)');
+      if (d.parameters !== undefined && typeof d.parameters !== 'string') throw bad('parameters must be a string');
+      if (d.priority !== undefined && !Number.isSafeInteger(d.priority)) throw bad('priority must be an integer');
+      return { bundleName: d.bundleName, lastIncrementalTime: d.lastIncrementalTime, manifestFd: d.manifestFd, parameters: d.parameters, priority: d.priority };
+    });
+    const { infos: strings } = infosOrCallback(infos);
+    return this._append(this._native().appendIncremental(list, strings));
+  }
+
+  /** getBackupDataSize(isPreciseScan, dataList) → Promise<void>; reports via onBackupSizeReport. */
+  getBackupDataSize(isPreciseScan, dataList) {
+    return getBackupDataSize(this, isPreciseScan, dataList);
+  }
+}
+
+/** backup.getBackupVersion(): the JSON text {"backupVersion" : "…"}. */
+function getBackupVersion() {
+  return native.backupGetBackupVersion();
 }
 
 /** backup.getBackupInfo(bundle): the app extension's text, or undefined on any failure. */
@@ -245,4 +334,4 @@ function updateSendRate(...args) {
   }
 }
 
-module.exports = { SessionBackup, SessionRestore, getBackupInfo, updateTimer, updateSendRate };
+module.exports = { SessionBackup, SessionRestore, IncrementalBackupSession, getBackupInfo, getBackupVersion, updateTimer, updateSendRate };

@@ -16,8 +16,9 @@ use napi::{sys, Task};
 use napi_derive::napi;
 use ohfile_core::backup::capabilities::capabilities_file_from_fd;
 use ohfile_core::backup::session::{
-    self, EventSink, Scenario, ServiceConfig, Session, SessionEvent,
+    self, EventSink, IncrementalBackupData, Scenario, ServiceConfig, Session, SessionEvent,
 };
+use ohfile_core::backup::IncrementalBackupTime;
 use ohfile_core::{Device, Error, ErrorCode};
 
 use crate::errors::to_napi;
@@ -273,6 +274,146 @@ impl NativeSession {
             )),
         })
     }
+}
+
+/// One `IncrementalBackupData` as the facade passes it (already validated).
+#[napi(object)]
+pub struct IncrementalBackupDataObject {
+    pub bundle_name: String,
+    pub last_incremental_time: i64,
+    pub manifest_fd: i32,
+    pub parameters: Option<String>,
+    pub priority: Option<i64>,
+}
+
+/// `{bundleName, lastIncrementalTime}`.
+#[napi(object)]
+pub struct IncrementalBackupTimeObject {
+    pub bundle_name: String,
+    pub last_incremental_time: i64,
+}
+
+fn times(list: Vec<IncrementalBackupTimeObject>) -> Vec<IncrementalBackupTime> {
+    list.into_iter()
+        .map(|t| IncrementalBackupTime {
+            bundle_name: t.bundle_name,
+            last_incremental_time: t.last_incremental_time,
+        })
+        .collect()
+}
+
+/// Runs one core call that produces a value on libuv's pool.
+pub struct SessionQuery<T: Send + ToNapiValue + TypeName + 'static>(
+    Option<Box<dyn FnOnce() -> ohfile_core::Result<T> + Send>>,
+);
+
+impl<T: Send + ToNapiValue + TypeName + 'static> Task for SessionQuery<T> {
+    type Output = T;
+    type JsValue = T;
+
+    fn compute(&mut self) -> Result<T> {
+        match self.0.take() {
+            Some(f) => f().map_err(to_napi),
+            None => Err(to_napi(Error::new(
+                ErrorCode::UnknownError,
+                "query ran twice",
+            ))),
+        }
+    }
+
+    fn resolve(&mut self, _env: Env, v: T) -> Result<T> {
+        Ok(v)
+    }
+}
+
+fn query<T: Send + ToNapiValue + TypeName + 'static>(
+    f: impl FnOnce() -> ohfile_core::Result<T> + Send + 'static,
+) -> AsyncTask<SessionQuery<T>> {
+    AsyncTask::new(SessionQuery(Some(Box::new(f))))
+}
+
+#[napi]
+impl NativeSession {
+    /// IncrementalBackupSession.appendBundles; manifest fds are duplicated now (bad → 13900020).
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn append_incremental(
+        &self,
+        list: Vec<IncrementalBackupDataObject>,
+        infos: Option<Vec<String>>,
+    ) -> AsyncTask<SessionCall> {
+        let s = self.get();
+        let data: ohfile_core::Result<Vec<IncrementalBackupData>> = list
+            .into_iter()
+            .map(|d| {
+                let manifest = capabilities_file_from_fd(d.manifest_fd).map_err(|_| {
+                    Error::new(
+                        ErrorCode::InvalidArgument,
+                        format!(
+                            "the manifestFd of {} is invalid ({})",
+                            d.bundle_name, d.manifest_fd
+                        ),
+                    )
+                })?;
+                Ok(IncrementalBackupData {
+                    bundle_name: d.bundle_name,
+                    last_incremental_time: d.last_incremental_time,
+                    manifest,
+                    parameters: d.parameters.unwrap_or_default(),
+                    priority: d.priority.unwrap_or(-1),
+                })
+            })
+            .collect();
+        call(move || s?.append_incremental_bundles(data?, infos.as_deref()))
+    }
+
+    /// cancel(bundleName): 0, 13500011 or 13500012.
+    #[napi]
+    pub fn cancel(&self, bundle: String) -> Result<i32> {
+        self.get().and_then(|s| s.cancel(&bundle)).map_err(to_napi)
+    }
+
+    /// getLocalCapabilities() of the session → an fd.
+    #[napi(ts_return_type = "Promise<number>")]
+    pub fn get_local_capabilities(&self) -> AsyncTask<SessionQuery<i32>> {
+        let s = self.get();
+        query(move || Ok(s?.local_capabilities()?.into_raw_fd()))
+    }
+
+    /// cleanBundleTempDir(bundleName) → boolean (never rejects).
+    #[napi(ts_return_type = "Promise<boolean>")]
+    pub fn clean_bundle_temp_dir(&self, bundle: String) -> AsyncTask<SessionQuery<bool>> {
+        let s = self.get();
+        query(move || Ok(s.map(|s| s.clean_bundle_temp_dir(&bundle)).unwrap_or(false)))
+    }
+
+    /// getCompatibilityInfo(bundleName, extInfo) → string.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn get_compatibility_info(
+        &self,
+        bundle: String,
+        ext_info: String,
+    ) -> AsyncTask<SessionQuery<String>> {
+        let s = self.get();
+        query(move || s?.compatibility_info(&bundle, &ext_info))
+    }
+
+    /// getBackupDataSize(isPreciseScan, dataList): starts the scan; reports come as events.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn get_backup_data_size(
+        &self,
+        precise: bool,
+        list: Vec<IncrementalBackupTimeObject>,
+    ) -> AsyncTask<SessionCall> {
+        let s = self.get();
+        let list = times(list);
+        call(move || s?.get_backup_data_size(precise, list))
+    }
+}
+
+/// backup.getBackupVersion(): `{"backupVersion" : "…"}`.
+#[napi(js_name = "backupGetBackupVersion")]
+pub fn backup_get_backup_version() -> String {
+    session::backup_version_json()
 }
 
 /// backup.updateTimer.

@@ -60,14 +60,15 @@ function sessionError(what, err) {
  * `progress({bundle, uri, bytes})` is called for every file received. Resolves with
  * {bundles: {name: {ok, code?, files, bytes}}, capabilities}.
  */
-async function backupToDir(root, dir, bundles, progress = () => {}) {
+async function backupToDir(root, dir, bundles, progress = () => {}, options = {}) {
   const caps = await capabilities(root);
   const names = bundles && bundles.length ? bundles : backupable(caps);
+  const incremental = options.incremental;
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, CAPABILITIES), JSON.stringify(caps, null, 2));
   const result = {};
   await new Promise((resolve, reject) => {
-    const session = onDevice(root, () => new backup.SessionBackup({
+    const callbacks = {
       onFileReady: (err, file) => {
         if (err) {
           result[err.data] = { ...(result[err.data] || {}), ok: false, code: err.code };
@@ -78,6 +79,10 @@ async function backupToDir(root, dir, bundles, progress = () => {}) {
           fs.mkdirSync(target, { recursive: true });
           // Copy straight from the service's fd (copy_file_range in the kernel), then close it.
           fs.copyFileSync(`/proc/self/fd/${file.fd}`, path.join(target, file.uri));
+          // An incremental item's manifest travels beside it as <uri>.rp.
+          if (Number.isInteger(file.manifestFd) && file.manifestFd >= 0) {
+            fs.copyFileSync(`/proc/self/fd/${file.manifestFd}`, path.join(target, `${file.uri}.rp`));
+          }
           const bytes = fileIo.statSync(file.fd).size;
           const r = (result[file.bundleName] ||= { ok: true, files: 0, bytes: 0 });
           r.files += 1;
@@ -85,6 +90,7 @@ async function backupToDir(root, dir, bundles, progress = () => {}) {
           progress({ bundle: file.bundleName, uri: file.uri, bytes });
         } finally {
           fileIo.closeSync(file.fd);
+          if (Number.isInteger(file.manifestFd) && file.manifestFd >= 0) fileIo.closeSync(file.manifestFd);
         }
       },
       onBundleBegin: (err) => {
@@ -98,10 +104,32 @@ async function backupToDir(root, dir, bundles, progress = () => {}) {
       onBackupServiceDied: () => reject(new Error('the backup service died')),
       onResultReport: () => {},
       onProcess: () => {},
-    }));
-    onDevice(root, () => session.appendBundles(names)).catch((e) => session.release().finally(() => reject(sessionError('appendBundles', e))));
+    };
+    const session = onDevice(root, () => (incremental ? new backup.IncrementalBackupSession(callbacks) : new backup.SessionBackup(callbacks)));
+    const appended = incremental ? appendIncremental(session, names, incremental) : session.appendBundles(names);
+    appended.catch((e) => session.release().finally(() => reject(sessionError('appendBundles', e))));
   });
   return { bundles: result, capabilities: caps };
+}
+
+/**
+ * Appends bundles to an IncrementalBackupSession: each with the manifest of its previous backup
+ * (`incremental.previous[name]`, a file path; none → an empty manifest, i.e. a first, full run)
+ * and `incremental.lastTime[name]` (Unix seconds).
+ */
+async function appendIncremental(session, names, incremental) {
+  const fds = [];
+  try {
+    const list = names.map((name) => {
+      const prev = incremental.previous && incremental.previous[name];
+      const fd = prev && fs.existsSync(prev) ? fs.openSync(prev, 'r') : emptyFile();
+      fds.push(fd);
+      return { bundleName: name, lastIncrementalTime: (incremental.lastTime && incremental.lastTime[name]) || 0, manifestFd: fd };
+    });
+    await session.appendBundles(list);
+  } finally {
+    for (const fd of fds) fs.closeSync(fd);
+  }
 }
 
 /**
@@ -121,7 +149,8 @@ async function restoreFromDir(root, dir, bundles, progress = () => {}) {
             result[err.data] = { ok: false, code: err.code, message: err.message };
             return;
           }
-          const files = fs.readdirSync(path.join(dir, name));
+          // Item manifests (<uri>.rp) are not items: they go into the items' manifest fds.
+          const files = fs.readdirSync(path.join(dir, name)).filter((f) => !f.endsWith('.rp'));
           pending.set(name, files.length);
           if (!files.length) session.publishFile({ bundleName: name, uri: '' });
           for (const uri of files) session.getFileHandle({ bundleName: name, uri }).catch(reject);
@@ -134,6 +163,7 @@ async function restoreFromDir(root, dir, bundles, progress = () => {}) {
           try {
             const src = path.join(dir, file.bundleName, file.uri);
             fs.copyFileSync(src, `/proc/self/fd/${file.fd}`);
+            if (fs.existsSync(`${src}.rp`)) fs.copyFileSync(`${src}.rp`, `/proc/self/fd/${file.manifestFd}`);
             progress({ bundle: file.bundleName, uri: file.uri, bytes: fs.statSync(src).size });
           } finally {
             fileIo.closeSync(file.fd);
@@ -173,4 +203,60 @@ async function clone(from, to, bundles, progress, tmpDir) {
   }
 }
 
-module.exports = { capabilities, backupToDir, restoreFromDir, clone, CAPABILITIES };
+const CHAIN = 'chain.json';
+
+/**
+ * An incremental backup into a chain folder: `<dir>/chain.json` lists the runs and each bundle's
+ * last backup time, `<dir>/manifests/<bundle>.rp` keeps each bundle's latest all-files manifest
+ * (the next run's previous manifest), and each run goes into `<dir>/<NNNN>/`.
+ */
+async function backupIncremental(root, dir, bundles, progress) {
+  fs.mkdirSync(path.join(dir, 'manifests'), { recursive: true });
+  const chainPath = path.join(dir, CHAIN);
+  const chain = fs.existsSync(chainPath) ? JSON.parse(fs.readFileSync(chainPath, 'utf8')) : { runs: [], lastTime: {} };
+  const run = String(chain.runs.length + 1).padStart(4, '0');
+  const started = Math.floor(Date.now() / 1000);
+  const caps = await capabilities(root);
+  const names = bundles && bundles.length ? bundles : backupable(caps);
+  const previous = Object.fromEntries(names.map((n) => [n, path.join(dir, 'manifests', `${n}.rp`)]));
+  const r = await backupToDir(root, path.join(dir, run), names, progress, { incremental: { previous, lastTime: chain.lastTime } });
+  for (const [name, x] of Object.entries(r.bundles)) {
+    const manifest = path.join(dir, run, name, 'manage.json.rp');
+    if (x.ok && fs.existsSync(manifest)) {
+      fs.copyFileSync(manifest, previous[name]);
+      chain.lastTime[name] = started;
+    }
+  }
+  chain.runs.push(run);
+  const tmp = `${chainPath}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(chain, null, 2));
+  fs.renameSync(tmp, chainPath);
+  return { ...r, run };
+}
+
+/** An open, empty, already unlinked temp file: "no previous manifest". */
+function emptyFile() {
+  const p = path.join(require('node:os').tmpdir(), `ohfile-empty-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.rp`);
+  const fd = fs.openSync(p, 'wx+');
+  fs.unlinkSync(p);
+  return fd;
+}
+
+/** Restores a chain folder run by run (or a plain backup folder). */
+async function restoreChain(root, dir, bundles, progress) {
+  const chainPath = path.join(dir, CHAIN);
+  if (!fs.existsSync(chainPath)) return restoreFromDir(root, dir, bundles, progress);
+  const chain = JSON.parse(fs.readFileSync(chainPath, 'utf8'));
+  const merged = {};
+  for (const run of chain.runs) {
+    const runDir = path.join(dir, run);
+    const present = fs.readdirSync(runDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+    const names = bundles && bundles.length ? present.filter((n) => bundles.includes(n)) : present;
+    if (!names.length) continue;
+    const r = await restoreFromDir(root, runDir, names, progress);
+    for (const [name, x] of Object.entries(r.bundles)) merged[name] = x.ok && (!merged[name] || merged[name].ok) ? x : { ...x, ok: false, run };
+  }
+  return { bundles: merged };
+}
+
+module.exports = { capabilities, backupToDir, restoreFromDir, backupIncremental, restoreChain, clone, CAPABILITIES };
