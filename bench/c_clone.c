@@ -5,8 +5,9 @@
  *   c_clone backup  <root> <dir> <bundle>...   capabilities.json + <dir>/<bundle>/<uri> per file
  *   c_clone restore <root> <dir> <bundle>...   from such a folder into the device at <root>
  *
- * Output: {"op", "seconds", "capabilitiesSeconds", "files", "bytes", "errors", "maxRssKiB" (VmHWM),
- * "ruMaxRssKiB" (getrusage), "maxFds", "startFds"}. Exit status 1 when any callback reported a
+ * Output: {"op", "seconds", "cpuSeconds" (user + system, every thread, over the same span),
+ * "capabilitiesSeconds", "files", "bytes", "errors", "maxRssKiB" (VmHWM), "ruMaxRssKiB"
+ * (getrusage), "maxFds", "startFds"}. Exit status 1 when any callback reported a
  * failure.
  *
  * Files move with copy_file_range(2) (sendfile(2), then read/write when the kernel refuses), the
@@ -276,6 +277,8 @@ static long vm_hwm_kib(void) {
   return kib;
 }
 
+static double tv_seconds(struct timeval t) { return (double)t.tv_sec + (double)t.tv_usec / 1e6; }
+
 static double now(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
@@ -308,6 +311,8 @@ int main(int argc, char **argv) {
   c.restoring = restoring;
   c.dir = dir;
 
+  struct rusage ru0;
+  getrusage(RUSAGE_SELF, &ru0);
   double t0 = now(), caps_seconds = 0;
   ohf_device *dev = NULL;
   if (ohf_device_open(root, &dev) != OHF_STATUS_OK) {
@@ -345,10 +350,13 @@ int main(int argc, char **argv) {
   pthread_join(thread, NULL);
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
-  printf("{\"op\":\"%s\",\"seconds\":%.6f,\"capabilitiesSeconds\":%.6f,\"files\":%lld,\"bytes\":%lld,"
-         "\"errors\":%d,\"maxRssKiB\":%ld,\"ruMaxRssKiB\":%ld,\"maxFds\":%d,\"startFds\":%d}\n",
-         argv[1], seconds, caps_seconds, c.files, c.bytes, c.errors, vm_hwm_kib(), ru.ru_maxrss, max_fds,
-         start_fds);
+  double cpu = tv_seconds(ru.ru_utime) + tv_seconds(ru.ru_stime) - tv_seconds(ru0.ru_utime) -
+               tv_seconds(ru0.ru_stime);
+  printf("{\"op\":\"%s\",\"seconds\":%.6f,\"cpuSeconds\":%.6f,\"capabilitiesSeconds\":%.6f,"
+         "\"files\":%lld,\"bytes\":%lld,\"errors\":%d,\"maxRssKiB\":%ld,\"ruMaxRssKiB\":%ld,"
+         "\"maxFds\":%d,\"startFds\":%d}\n",
+         argv[1], seconds, cpu, caps_seconds, c.files, c.bytes, c.errors, vm_hwm_kib(), ru.ru_maxrss,
+         max_fds, start_fds);
   pthread_mutex_destroy(&c.mu);
   pthread_cond_destroy(&c.cond);
   return c.errors ? 1 : 0;

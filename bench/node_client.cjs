@@ -6,10 +6,10 @@
 //   node bench/node_client.cjs restore <root> <dir>   ← the same folder, into the device at <root>
 //   node bench/node_client.cjs idle                    the addon loaded, nothing done (RSS baseline)
 //
-// Prints one JSON line: {op, seconds, files, bytes, ok, maxRssKiB, ruMaxRssKiB, maxFds, startFds}. `seconds`
-// is the API call alone (not Node's start-up). Fds are counted from /proc/self/fd in every
-// progress call and every 5 ms on a timer. OHFILE_NATIVE chooses the addon (the bench passes the
-// release build).
+// Prints one JSON line: {op, seconds, cpuSeconds, files, bytes, ok, maxRssKiB, ruMaxRssKiB, maxFds,
+// startFds}. `seconds` and `cpuSeconds` (user + system, every thread) cover the API call alone,
+// not Node's start-up. Fds are counted from /proc/self/fd in every progress call and every 5 ms
+// on a timer. OHFILE_NATIVE chooses the addon (the bench passes the release build).
 const fs = require('node:fs');
 const clone = require('../node-binding/lib/tools/clone.js');
 
@@ -54,6 +54,7 @@ async function main() {
     sampleFds();
   };
   const timer = setInterval(sampleFds, 5);
+  const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   let result;
   try {
@@ -62,11 +63,13 @@ async function main() {
     clearInterval(timer);
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   sampleFds();
   const bundles = result.bundles;
   const ok = Object.keys(bundles).length > 0 && Object.values(bundles).every((b) => b.ok);
   if (!ok) process.stderr.write(`node_client: ${op} failed: ${JSON.stringify(bundles)}\n`);
-  report({ op, seconds, files, bytes, ok, startFds });
+  report({ op, seconds, cpuSeconds, files, bytes, ok, startFds });
   return ok ? 0 : 1;
 }
 
