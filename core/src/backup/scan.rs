@@ -180,8 +180,7 @@ fn walk(
     excludes: &Excludes,
     visit: &mut impl FnMut(ScanEntry) -> Result<()>,
 ) -> Result<bool> {
-    let abs_name = abs_bytes(rel);
-    if excludes.matches(&abs_name) {
+    if excludes.matches(&abs_bytes(rel)) {
         return Ok(false);
     }
     let full = sandbox.join(rel);
@@ -190,6 +189,17 @@ fn walk(
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false), // vanished meanwhile
         Err(e) => return Err(Error::io(&e, format!("cannot stat {}", full.display()))),
     };
+    visit_node(&full, rel, meta, excludes, visit)
+}
+
+/// Emits a file, or walks a folder (emitting it when nothing beneath it was).
+fn visit_node(
+    full: &Path,
+    rel: &Path,
+    meta: fs::Metadata,
+    excludes: &Excludes,
+    visit: &mut impl FnMut(ScanEntry) -> Result<()>,
+) -> Result<bool> {
     let ft = meta.file_type();
     if ft.is_file() {
         visit(entry_of(rel, EntryKind::File, &meta))?;
@@ -198,15 +208,36 @@ fn walk(
     if !ft.is_dir() {
         return Ok(false); // symlinks, FIFOs, sockets, devices: never backed up
     }
-    let mut children: Vec<std::ffi::OsString> = match fs::read_dir(&full) {
-        Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.file_name())).collect(),
+    let mut children: Vec<fs::DirEntry> = match fs::read_dir(full) {
+        Ok(rd) => rd.filter_map(|e| e.ok()).collect(),
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
         Err(e) => return Err(Error::io(&e, format!("cannot read {}", full.display()))),
     };
-    children.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+    children.sort_by(|a, b| a.file_name().as_bytes().cmp(b.file_name().as_bytes()));
     let mut any = false;
     for child in children {
-        any |= walk(sandbox, &rel.join(&child), excludes, visit)?;
+        let name = child.file_name();
+        let child_rel = rel.join(&name);
+        if excludes.matches(&abs_bytes(&child_rel)) {
+            continue;
+        }
+        // d_type says what it is without a syscall; links and the like are skipped unstat'ed.
+        match child.file_type() {
+            Ok(t) if t.is_symlink() || !(t.is_file() || t.is_dir()) => continue,
+            _ => {}
+        }
+        // Stat relative to the open folder (statx on its fd), not by full path.
+        let child_meta = match child.metadata() {
+            Ok(m) => m,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => {
+                return Err(Error::io(
+                    &e,
+                    format!("cannot stat {}", full.join(&name).display()),
+                ))
+            }
+        };
+        any |= visit_node(&full.join(&name), &child_rel, child_meta, excludes, visit)?;
     }
     if !any {
         visit(entry_of(rel, EntryKind::EmptyDir, &meta))?;

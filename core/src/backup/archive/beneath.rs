@@ -73,6 +73,9 @@ pub struct Beneath {
     root: OwnedFd,
     /// Try `openat2` first (tests turn it off to exercise the component walk).
     use_openat2: bool,
+    /// The folder the last write went into: archives list files folder by folder, so most
+    /// writes reuse it instead of resolving their parent again.
+    last_dir: std::sync::Mutex<Option<(Vec<u8>, OwnedFd)>>,
 }
 
 /// How a directory walk treats missing components.
@@ -124,6 +127,7 @@ impl Beneath {
         Ok(Beneath {
             root,
             use_openat2: true,
+            last_dir: std::sync::Mutex::new(None),
         })
     }
 
@@ -160,6 +164,11 @@ impl Beneath {
     /// Opens the existing regular file `rel` for reading, refusing symlinks anywhere on the way
     /// and anything that is not a regular file (a FIFO never blocks the open).
     pub fn open_file(&self, rel: &Path) -> Result<File> {
+        self.open_file_stat(rel).map(|(f, _)| f)
+    }
+
+    /// [`Beneath::open_file`], with the `fstat` it made (callers need not stat again).
+    pub fn open_file_stat(&self, rel: &Path) -> Result<(File, libc::stat)> {
         let comps = components(rel)?;
         let (last, parents) = split_last(&comps);
         let fd = match self.fast_open(&comps, READ_FLAGS) {
@@ -177,7 +186,7 @@ impl Beneath {
                 format!("{}: not a regular file", shown(&comps)),
             ));
         }
-        Ok(File::from(fd))
+        Ok((File::from(fd), st))
     }
 
     /// Writes `data` to `rel` atomically: into a fresh `.ohfile-tmp-<random>` in the destination
@@ -196,17 +205,58 @@ impl Beneath {
         expected_len: Option<u64>,
     ) -> Result<u64> {
         let comps = components(rel)?;
-        let (last, parents) = split_last(&comps);
-        let dir = self.resolve_dir(parents, Create::Parents)?;
         let meta = Meta { mode, atime, mtime };
-        place(
-            dir.fd(),
-            &cstr_of(last),
-            &shown(&comps),
-            meta,
-            data,
-            expected_len,
-        )
+        let shown_name = shown(&comps);
+        let mut fill = |file: &mut File| copy_data(data, file, expected_len, &shown_name);
+        self.place_at(&comps, meta, &mut fill)
+    }
+
+    /// [`Beneath::write_file_atomic`] with the data taken from `len` bytes of `src` at `offset`,
+    /// copied in the kernel (copy_file_range): how a restore copies an entry out of a tar part.
+    /// Fewer bytes than `len` is 13500008, as for a short archive.
+    #[allow(clippy::too_many_arguments)]
+    pub fn write_file_atomic_range(
+        &self,
+        rel: &Path,
+        mode: u32,
+        atime: (i64, i64),
+        mtime: (i64, i64),
+        src: &File,
+        offset: u64,
+        len: u64,
+    ) -> Result<u64> {
+        let comps = components(rel)?;
+        let meta = Meta { mode, atime, mtime };
+        let shown_name = shown(&comps);
+        let mut fill = |file: &mut File| copy_range(src, offset, file, len, &shown_name);
+        self.place_at(&comps, meta, &mut fill)
+    }
+
+    /// Places a file at `comps` (its parent created as needed, and remembered for the next one).
+    fn place_at(
+        &self,
+        comps: &[&[u8]],
+        meta: Meta,
+        fill: &mut dyn FnMut(&mut File) -> Result<u64>,
+    ) -> Result<u64> {
+        let (last, parents) = split_last(comps);
+        if parents.is_empty() {
+            return place(self.root.as_fd(), &cstr_of(last), &shown(comps), meta, fill);
+        }
+        let key = join(parents).into_bytes();
+        let mut cache = self.last_dir.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.as_ref().map(|(k, _)| k != &key).unwrap_or(true) {
+            let fd = match self.resolve_dir(parents, Create::Parents)? {
+                Dir::Sub(fd) => fd,
+                Dir::Root(fd) => fd.try_clone_to_owned().map_err(|e| Error::io(&e, "dup"))?,
+            };
+            *cache = Some((key, fd));
+        }
+        let dir = cache
+            .as_ref()
+            .map(|(_, fd)| fd.as_fd())
+            .expect("filled above");
+        place(dir, &cstr_of(last), &shown(comps), meta, fill)
     }
 
     /// Moves the complete regular file `src_name` of the directory `src_dir` (the restore temp
@@ -260,14 +310,9 @@ impl Beneath {
             Err(e) if e.raw_os_error() == Some(libc::EXDEV) => {
                 let meta = Meta { mode, atime, mtime };
                 let mut reader = File::from(src);
-                place(
-                    dir.fd(),
-                    &name,
-                    &dest,
-                    meta,
-                    &mut reader,
-                    Some(src_st.st_size as u64),
-                )?;
+                let len = Some(src_st.st_size as u64);
+                let mut fill = |file: &mut File| copy_data(&mut reader, file, len, &dest);
+                place(dir.fd(), &name, &dest, meta, &mut fill)?;
                 return unlinkat(src_dir, &src_c, 0)
                     .map_err(|e| Error::io(&e, format!("cannot remove {src_shown}")));
             }
@@ -377,21 +422,26 @@ fn open_subdir(dir: BorrowedFd<'_>, name: &CStr) -> io::Result<OwnedFd> {
     })
 }
 
-/// Writes `data` into a temp file in `dir`, then mode, times and rename onto `name`.
+/// Fills a temp file in `dir` (with `fill`), then mode, times and rename onto `name`.
 fn place(
     dir: BorrowedFd<'_>,
     name: &CStr,
     shown: &str,
     meta: Meta,
-    data: &mut dyn Read,
-    expected_len: Option<u64>,
+    fill: &mut dyn FnMut(&mut File) -> Result<u64>,
 ) -> Result<u64> {
-    refuse_directory(dir, name, shown)?;
-    let (tmp_name, file) = create_temp(dir, shown)?;
+    // No pre-check for a directory in the way: renameat refuses it (EISDIR) and says so.
+    let direct = create_mode_is_final(meta.mode);
+    let (tmp_name, file) = create_temp(dir, shown, if direct { meta.mode & 0o777 } else { 0o600 })?;
     let result = (|| {
         let mut file = File::from(file);
-        let written = copy_data(data, &mut file, expected_len, shown)?;
-        set_mode_and_times(file.as_fd(), meta, shown)?;
+        let written = fill(&mut file)?;
+        if direct {
+            futimens(file.as_fd(), Some(meta.atime), meta.mtime)
+                .map_err(|e| Error::io(&e, format!("set times of {shown}")))?;
+        } else {
+            set_mode_and_times(file.as_fd(), meta, shown)?;
+        }
         renameat(dir, &tmp_name, dir, name).map_err(|e| rename_error(&e, shown))?;
         Ok(written)
     })();
@@ -399,6 +449,93 @@ fn place(
         let _ = unlinkat(dir, &tmp_name, 0);
     }
     result
+}
+
+/// Entries up to this size are copied through a buffer instead of copy_file_range.
+const SMALL_COPY: u64 = 256 * 1024;
+
+/// Copies `len` bytes of `src` from `offset` to `out`'s position in the kernel; where
+/// copy_file_range cannot (another filesystem type, old kernel), with pread/write.
+fn copy_range(src: &File, offset: u64, out: &mut File, len: u64, shown: &str) -> Result<u64> {
+    let short = |done: u64| {
+        Error::new(
+            ErrorCode::UntarFailed,
+            format!("{shown}: the data ends after {done} of {len} bytes"),
+        )
+    };
+    if len <= SMALL_COPY {
+        // Small files: one pread and one write cost less than the kernel's splice machinery.
+        let mut buf = vec![0u8; len as usize];
+        let mut got = 0usize;
+        while got < buf.len() {
+            match std::os::unix::fs::FileExt::read_at(src, &mut buf[got..], offset + got as u64) {
+                Ok(0) => return Err(short(got as u64)),
+                Ok(n) => got += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    return Err(Error::new(
+                        ErrorCode::UntarFailed,
+                        format!("{shown}: cannot read the data: {e}"),
+                    ))
+                }
+            }
+        }
+        out.write_all(&buf)
+            .map_err(|e| Error::io(&e, format!("cannot write {shown}")))?;
+        return Ok(len);
+    }
+    let mut off_in = offset as libc::loff_t;
+    let mut done = 0u64;
+    while done < len {
+        let want = (len - done).min(1 << 30) as usize;
+        // SAFETY: both fds are open for the call; NULL out-offset = the file position.
+        let n = unsafe {
+            libc::copy_file_range(
+                src.as_raw_fd(),
+                &mut off_in,
+                out.as_raw_fd(),
+                std::ptr::null_mut(),
+                want,
+                0,
+            )
+        };
+        if n > 0 {
+            done += n as u64;
+            continue;
+        }
+        if n == 0 {
+            return Err(short(done));
+        }
+        let e = io::Error::last_os_error();
+        match e.raw_os_error() {
+            Some(libc::EINTR) => continue,
+            Some(libc::EXDEV)
+            | Some(libc::EINVAL)
+            | Some(libc::ENOSYS)
+            | Some(libc::EOPNOTSUPP) => {
+                let mut buf = vec![0u8; (len - done).clamp(1, COPY_BUF) as usize];
+                while done < len {
+                    let want = (len - done).min(buf.len() as u64) as usize;
+                    let n =
+                        std::os::unix::fs::FileExt::read_at(src, &mut buf[..want], offset + done)
+                            .map_err(|e| {
+                            Error::new(
+                                ErrorCode::UntarFailed,
+                                format!("{shown}: cannot read the data: {e}"),
+                            )
+                        })?;
+                    if n == 0 {
+                        return Err(short(done));
+                    }
+                    out.write_all(&buf[..n])
+                        .map_err(|e| Error::io(&e, format!("cannot write {shown}")))?;
+                    done += n as u64;
+                }
+            }
+            _ => return Err(Error::io(&e, format!("cannot write {shown}"))),
+        }
+    }
+    Ok(done)
 }
 
 /// Copies `data` into `out`: up to `expected_len` bytes (all of them, or it is an error).
@@ -439,14 +576,36 @@ fn copy_data(
     Ok(done)
 }
 
+/// The process's umask, read once from /proc (umask(2) would have to change it to read it).
+fn process_umask() -> u32 {
+    static UMASK: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *UMASK.get_or_init(|| {
+        std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                s.lines().find_map(|l| {
+                    l.strip_prefix("Umask:")
+                        .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
+                })
+            })
+            .unwrap_or(0o777) // unknown: never trust the create mode, always fchmod
+    })
+}
+
+/// Whether creating with `mode` already gives exactly `mode` (no special bits, nothing the
+/// umask would strip): then the file needs no fchmod.
+fn create_mode_is_final(mode: u32) -> bool {
+    mode & 0o7000 == 0 && mode & 0o777 & process_umask() == 0
+}
+
 /// Creates `.ohfile-tmp-<random>` in `dir` with `O_CREAT | O_EXCL | O_NOFOLLOW`.
-fn create_temp(dir: BorrowedFd<'_>, shown: &str) -> Result<(CString, OwnedFd)> {
+fn create_temp(dir: BorrowedFd<'_>, shown: &str, mode: u32) -> Result<(CString, OwnedFd)> {
     let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_CLOEXEC;
     let mut last_err = None;
     for _ in 0..16 {
         let name = CString::new(format!("{TEMP_PREFIX}{:016x}", random_u64()))
             .expect("hex digits have no NUL");
-        match openat(dir, &name, flags, 0o600) {
+        match openat(dir, &name, flags, mode) {
             Ok(fd) => return Ok((name, fd)),
             Err(e) if e.raw_os_error() == Some(libc::EEXIST) => last_err = Some(e),
             Err(e) => {
@@ -609,7 +768,19 @@ fn cstr_of(comp: &[u8]) -> CString {
     CString::new(comp).unwrap_or_default()
 }
 
+/// Unpredictable temp-name numbers at the cost of one getrandom per process: a random seed
+/// stepped by a counter (O_EXCL settles any collision).
 fn random_u64() -> u64 {
+    static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    static STEP: AtomicU64 = AtomicU64::new(0);
+    let seed = *SEED.get_or_init(seed_u64);
+    seed.wrapping_add(
+        STEP.fetch_add(1, Ordering::Relaxed)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15),
+    )
+}
+
+fn seed_u64() -> u64 {
     let mut buf = [0u8; 8];
     // SAFETY: `buf` is valid for 8 bytes of writes.
     let n = unsafe { libc::getrandom(buf.as_mut_ptr().cast(), buf.len(), libc::GRND_NONBLOCK) };

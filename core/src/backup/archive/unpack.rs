@@ -5,7 +5,8 @@
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
-use std::io::{BufReader, Read};
+use std::fs::File;
+use std::io::{self, BufReader, Read};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -44,10 +45,32 @@ pub fn unpack(
     archive: impl Read,
     filter: Option<&dyn Fn(&str) -> bool>,
 ) -> UnpackReport {
+    let mut ar = tar::Archive::new(BufReader::with_capacity(READ_BUF, archive));
+    let entries = ar.entries();
+    unpack_entries(beneath, entries, None, filter)
+}
+
+/// [`unpack`] of an archive in a file: each file's data is copied out of the archive in the
+/// kernel (copy_file_range from its offset), and data the filter skips is seeked over, not read.
+pub fn unpack_file(
+    beneath: &Beneath,
+    archive: &File,
+    filter: Option<&dyn Fn(&str) -> bool>,
+) -> UnpackReport {
+    let mut ar = tar::Archive::new(archive);
+    let entries = ar.entries_with_seek();
+    unpack_entries(beneath, entries, Some(archive), filter)
+}
+
+fn unpack_entries<R: Read>(
+    beneath: &Beneath,
+    entries: io::Result<tar::Entries<'_, R>>,
+    source: Option<&File>,
+    filter: Option<&dyn Fn(&str) -> bool>,
+) -> UnpackReport {
     let mut report = UnpackReport::default();
     let mut dirs: HashMap<PathBuf, DirMeta> = HashMap::new();
-    let mut ar = tar::Archive::new(BufReader::with_capacity(READ_BUF, archive));
-    let entries = match ar.entries() {
+    let entries = match entries {
         Ok(entries) => entries,
         Err(e) => {
             report.errors.push((String::new(), archive_error(&e)));
@@ -69,7 +92,14 @@ pub fn unpack(
             continue;
         }
         // On error the entry's remaining data is skipped when the iterator moves on.
-        if let Err(e) = unpack_entry(beneath, &mut entry, &name_bytes, &mut report, &mut dirs) {
+        if let Err(e) = unpack_entry(
+            beneath,
+            &mut entry,
+            source,
+            &name_bytes,
+            &mut report,
+            &mut dirs,
+        ) {
             report.errors.push((name, e));
         }
     }
@@ -88,6 +118,7 @@ pub fn unpack(
 fn unpack_entry<R: Read>(
     beneath: &Beneath,
     entry: &mut Entry<'_, R>,
+    source: Option<&File>,
     name: &[u8],
     report: &mut UnpackReport,
     dirs: &mut HashMap<PathBuf, DirMeta>,
@@ -118,8 +149,21 @@ fn unpack_entry<R: Read>(
         let mode = entry.header().mode().map_err(|e| bad_field("mode", &e))?;
         let (atime, mtime) = times(entry)?;
         let size = entry.size();
-        let written =
-            beneath.write_file_atomic(rel, mode & 0o7777, atime, mtime, entry, Some(size))?;
+        let written = match source {
+            // The data lies at a known offset of the archive file: copy it in the kernel.
+            Some(file) => beneath.write_file_atomic_range(
+                rel,
+                mode & 0o7777,
+                atime,
+                mtime,
+                file,
+                entry.raw_file_position(),
+                size,
+            )?,
+            None => {
+                beneath.write_file_atomic(rel, mode & 0o7777, atime, mtime, entry, Some(size))?
+            }
+        };
         report.files += 1;
         report.bytes += written;
         return Ok(());

@@ -17,7 +17,7 @@ use super::progress::{error_report, process_error};
 use super::{hooks, Inner, Job, Outcome, RestorePlan};
 use crate::backup::archive::beneath::Beneath;
 use crate::backup::archive::manage;
-use crate::backup::archive::unpack::unpack;
+use crate::backup::archive::unpack::unpack_file;
 use crate::backup::config::BackupConfig;
 use crate::backup::incremental::Manifest;
 use crate::backup::scan::{scan, EntryKind, ScanEntry};
@@ -237,7 +237,7 @@ fn place_data(
                 .as_ref()
                 .is_none_or(|m| m.get(name.trim_end_matches('/')).is_some())
         };
-        let report = unpack(target, tar, Some(&filter));
+        let report = unpack_file(target, &tar, Some(&filter));
         for (name, e) in &report.errors {
             fail(name, e);
         }
