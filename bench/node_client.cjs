@@ -42,8 +42,8 @@ async function main() {
     report({ op, startFds });
     return 0;
   }
-  if ((op !== 'backup' && op !== 'restore') || !root || !dir) {
-    process.stderr.write('usage: node_client.cjs backup|restore <root> <dir> | idle\n');
+  if ((op !== 'backup' && op !== 'restore' && op !== 'incremental') || !root || !dir) {
+    process.stderr.write('usage: node_client.cjs backup|restore <root> <dir> | incremental <root> <dir> <bundle> <previous.rp> <lastTime> | idle\n');
     return 2;
   }
   let files = 0;
@@ -53,12 +53,21 @@ async function main() {
     bytes += p.bytes;
     sampleFds();
   };
+  const preparedCaps = op === 'incremental' ? await clone.capabilities(root) : undefined;
   const timer = setInterval(sampleFds, 5);
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   let result;
   try {
-    result = op === 'backup' ? await clone.backupToDir(root, dir, null, progress) : await clone.restoreFromDir(root, dir, null, progress);
+    if (op === 'incremental') {
+      // An IncrementalBackupSession run against <previous.rp> ("-": none) taken at <lastTime>.
+      const [bundle, previous, lastTime] = process.argv.slice(5);
+      // The folder's capabilities.json is the clone tool's, not the backup's: made before the clock.
+      const incremental = { previous: { [bundle]: previous === '-' ? null : previous }, lastTime: { [bundle]: Number(lastTime) } };
+      result = await clone.backupToDir(root, dir, [bundle], progress, { incremental, capabilities: preparedCaps });
+    } else {
+      result = op === 'backup' ? await clone.backupToDir(root, dir, null, progress) : await clone.restoreFromDir(root, dir, null, progress);
+    }
   } finally {
     clearInterval(timer);
   }

@@ -17,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BUNDLE, FILES_DIR, ensureDataset, installApp } from './datasets.mjs';
+import { benchIncremental } from './incremental.mjs';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(benchDir, '..');
@@ -424,9 +425,22 @@ function benchDataset(name, tools, idle) {
     }
   }
   for (const dir of Object.values(lastBackup)) if (dir) discard(dir);
+  const rows = summarize(ds, results, idle);
+  if (name === 'S' && !broken.has('node')) {
+    // Last, because it rewrites files of the tree (in the work copy).
+    const best = results.backup.node.filter((r) => r.ok).sort((a, b) => a.seconds - b.seconds)[0];
+    const inc = benchIncremental({
+      root, sandbox, filesDir: path.join(sandbox, FILES_DIR), base, bundle: BUNDLE, runs: opts.runs, expected,
+      nodeClient, nodeEnv, runClient, runTar, log, discard, fullBackupSeconds: best && best.seconds, idle, targets: TARGET,
+    });
+    if (inc.error || inc.rows.some((r) => r.errors.length)) failures.push(`S incremental: ${inc.error || inc.rows.flatMap((r) => r.errors)[0]}`);
+    incrementalResult = inc;
+  }
   if (root !== ds.root) discard(root);
-  return summarize(ds, results, idle);
+  return rows;
 }
+
+let incrementalResult = null;
 
 function summarize(ds, results, idle) {
   const rssTarget = TARGET.rssBase + TARGET.rssPerFile * ds.count;
@@ -550,6 +564,7 @@ function main() {
     targets: TARGET,
     idleNode: idle,
     rows,
+    incremental: incrementalResult,
     failures,
     totalSeconds: (Date.now() - started) / 1000,
   };

@@ -209,10 +209,11 @@ enum ohf_status_code {
 
 
 /**
- * The version of ohf_backup_callbacks this library understands (set by
- * ohf_backup_callbacks_init).
+ * The version of ohf_backup_callbacks this header declares (set by ohf_backup_callbacks_init).
+ * Version 2 added on_backup_size_report; the library still accepts version-1 structs, which
+ * end before it.
  */
-#define OHF_BACKUP_CALLBACKS_VERSION 1
+#define OHF_BACKUP_CALLBACKS_VERSION 2
 
 /**
  * An opened device root (see ohf_device_open).
@@ -220,7 +221,8 @@ enum ohf_status_code {
 typedef struct ohf_device ohf_device;
 
 /**
- * A backup or restore session (see ohf_session_backup_new, ohf_session_restore_new).
+ * A backup or restore session (see ohf_session_backup_new, ohf_session_incremental_new,
+ * ohf_session_restore_new).
  */
 typedef struct ohf_session ohf_session;
 
@@ -249,7 +251,9 @@ typedef struct ohf_file_ready {
    */
   int fd;
   /**
-   * Restore: where to write the file's manifest (may be left empty). -1 when none.
+   * Incremental backup: the manifest of exactly this item's files, to read (for `manage.json`
+   * the manifest of every current file: the next run's previous manifest). Restore: where to
+   * write the file's manifest (may be left empty). -1 in a plain backup and on failure.
    */
   int manifest_fd;
 } ohf_file_ready;
@@ -257,7 +261,11 @@ typedef struct ohf_file_ready {
 /**
  * The callbacks of a backup or restore session (GeneralCallbacks). Initialise with
  * ohf_backup_callbacks_init, then set the members you need; a NULL member is skipped. The struct
- * is copied by ohf_session_backup_new / ohf_session_restore_new.
+ * is copied by ohf_session_backup_new / ohf_session_incremental_new / ohf_session_restore_new.
+ *
+ * Versions: members are only ever added at the end, and `version` says how many there are. A
+ * struct of version 1 (from a program built against an older header) ends after user_data_free;
+ * the library reads no further and such a session never calls on_backup_size_report.
  *
  * Threads: every callback runs on the session's event thread (one thread per session), one at a
  * time and never concurrently for one session, in the documented order (per bundle:
@@ -270,7 +278,8 @@ typedef struct ohf_file_ready {
  */
 typedef struct ohf_backup_callbacks {
   /**
-   * OHF_BACKUP_CALLBACKS_VERSION (set by ohf_backup_callbacks_init); another value is 13900020.
+   * OHF_BACKUP_CALLBACKS_VERSION (set by ohf_backup_callbacks_init), or 1 for the struct of
+   * the version-1 header; another value is 13900020.
    */
   uint32_t version;
   /**
@@ -280,7 +289,8 @@ typedef struct ohf_backup_callbacks {
   /**
    * onFileReady. On success (`err` == 0) the callee OWNS `file->fd` and `file->manifest_fd`
    * (when not -1) and must close them. On failure `file->bundle_name` is the bundle and both
-   * fds are -1. When this member is NULL the library closes the fds itself.
+   * fds are -1. When this member is NULL the library closes the fds itself (manifest_fd
+   * included).
    */
   void (*on_file_ready)(void *user_data,
                         ohf_status err,
@@ -324,7 +334,58 @@ typedef struct ohf_backup_callbacks {
    * session returns). Not called when creating the session fails.
    */
   void (*user_data_free)(void *user_data);
+  /**
+   * onBackupSizeReport (version 2): a progress report of ohf_session_get_backup_data_size,
+   * `{"scaned":[{"bundleName":…,"dataSize":…,"incDataSize":…},…],"scanning":"…"}` (sic:
+   * "scaned", as OpenHarmony spells it); every 5 s while scanning and once at the end, with
+   * "scanning" "".
+   */
+  void (*on_backup_size_report)(void *user_data, const char *report_info);
 } ohf_backup_callbacks;
+
+/**
+ * One bundle of ohf_session_append_incremental_bundles (IncrementalBackupData). The strings and
+ * the fd are read during the call only.
+ */
+typedef struct ohf_incremental_backup_data {
+  /**
+   * The bundle (never NULL).
+   */
+  const char *bundle_name;
+  /**
+   * When its previous backup ran, in Unix seconds (0: never).
+   */
+  int64_t last_incremental_time;
+  /**
+   * A readable fd of the manifest of its previous backup: the manifest_fd that came with
+   * `manage.json` then. An empty file means there was no previous backup (everything is sent).
+   * The library reads it from offset 0 with pread and keeps a duplicate; the caller still
+   * owns, and closes, this one.
+   */
+  int manifest_fd;
+  /**
+   * JSON text kept for the app (unused by the service); NULL is "".
+   */
+  const char *parameters;
+  /**
+   * Bigger starts earlier; ties keep their order.
+   */
+  int64_t priority;
+} ohf_incremental_backup_data;
+
+/**
+ * `{bundleName, lastIncrementalTime}` (IncrementalBackupTime): when a bundle was last backed up.
+ */
+typedef struct ohf_incremental_backup_time {
+  /**
+   * The bundle (never NULL).
+   */
+  const char *bundle_name;
+  /**
+   * Unix seconds, compared with files' mtime; 0 means never (every file counts as changed).
+   */
+  int64_t last_incremental_time;
+} ohf_incremental_backup_time;
 
 #ifdef __cplusplus
 extern "C" {
@@ -368,9 +429,21 @@ void ohf_device_free(struct ohf_device *dev);
 ohf_status ohf_backup_get_local_capabilities(const struct ohf_device *dev, int *out_fd);
 
 /**
- * Zeroes `callbacks` and sets its version to OHF_BACKUP_CALLBACKS_VERSION. NULL is a no-op.
+ * The function behind ohf_backup_callbacks_init for programs built against the version-1 header
+ * (which declared it as a function): fills a version-1 struct, i.e. zeroes every member up to
+ * user_data_free and sets `version` to 1, writing nothing beyond. NULL is a no-op. Programs built
+ * against this header reach ohf_backup_callbacks_init_version through the macro instead.
  */
 void ohf_backup_callbacks_init(struct ohf_backup_callbacks *callbacks);
+
+/**
+ * Zeroes a struct of `version` (1 or OHF_BACKUP_CALLBACKS_VERSION), writing exactly the size of
+ * that version, and sets its `version`. The macro ohf_backup_callbacks_init(callbacks) is this
+ * with the header's OHF_BACKUP_CALLBACKS_VERSION, its status discarded. NULL or an unknown
+ * version is 13900020 and writes nothing.
+ */
+ohf_status ohf_backup_callbacks_init_version(struct ohf_backup_callbacks *callbacks,
+                                             uint32_t version);
 
 /**
  * new SessionBackup(callbacks): opens a backup session on `dev` (which may be freed afterwards).
@@ -388,6 +461,17 @@ void ohf_backup_callbacks_init(struct ohf_backup_callbacks *callbacks);
 ohf_status ohf_session_backup_new(const struct ohf_device *dev,
                                   const struct ohf_backup_callbacks *callbacks,
                                   struct ohf_session **out);
+
+/**
+ * new IncrementalBackupSession(callbacks): opens a session for incremental backups. It is a
+ * backup session (exactly ohf_session_backup_new; the name states the intent): append its
+ * bundles with ohf_session_append_incremental_bundles, and every file of those bundles comes
+ * with a manifest_fd (see ohf_file_ready). Bundles appended with
+ * ohf_session_append_backup_bundles get a plain full backup, without manifests.
+ */
+ohf_status ohf_session_incremental_new(const struct ohf_device *dev,
+                                       const struct ohf_backup_callbacks *callbacks,
+                                       struct ohf_session **out);
 
 /**
  * new SessionRestore(callbacks): opens a restore session on `dev`; otherwise exactly like
@@ -450,6 +534,45 @@ ohf_status ohf_session_publish_file(struct ohf_session *session,
 ohf_status ohf_session_release(struct ohf_session *session);
 
 /**
+ * cancel(bundleName) (API 18): stops a bundle of the session. `*out_result` is 0 when the bundle
+ * was running and is cancelled (it then ends with on_bundle_end(0, name) and no further files),
+ * 13500011 (OHF_STATUS_CANCEL_UNSTARTED_TASK) when it is queued but has not started, 13500012
+ * (OHF_STATUS_CANCEL_NO_TASK) when it is not in the session. After ohf_session_release:
+ * 13900020.
+ */
+ohf_status ohf_session_cancel(struct ohf_session *session,
+                              const char *bundle_name,
+                              int32_t *out_result);
+
+/**
+ * getLocalCapabilities() of a session (API 18): like ohf_backup_get_local_capabilities, but only
+ * the bundles that allow backup and without "backupVersion". `*out_fd` receives a read-only fd
+ * positioned at 0, which the caller closes with close(2).
+ */
+ohf_status ohf_session_get_local_capabilities(struct ohf_session *session, int *out_fd);
+
+/**
+ * cleanBundleTempDir(bundleName) (API 20): removes the app's backup and restore temp folders.
+ * `*out_cleaned` is false when the bundle is not installed, a folder could not be removed, or
+ * the session was released.
+ */
+ohf_status ohf_session_clean_bundle_temp_dir(struct ohf_session *session,
+                                             const char *bundle_name,
+                                             bool *out_cleaned);
+
+/**
+ * getCompatibilityInfo(bundleName, extInfo) (API 20): what the app's extension answers from
+ * getBackupCompatibilityInfo (backup and incremental sessions) or getRestoreCompatibilityInfo
+ * (restore sessions) within 1 s. `*out_info` receives the text, "" when the app is unknown, has
+ * no extension, fails or is late; never NULL on success. Release it with ohf_string_free. A
+ * Node-module extension needs OHFILE_NODE_EXTENSION_HOST (see ohf_session_backup_new).
+ */
+ohf_status ohf_session_get_compatibility_info(struct ohf_session *session,
+                                              const char *bundle_name,
+                                              const char *ext_info,
+                                              char **out_info);
+
+/**
  * Releases the session if that was not done yet, then frees the handle and calls
  * user_data_free (see ohf_backup_callbacks). NULL is a no-op. Must not run concurrently with
  * another call on the same session; from a callback it must be the last use of the session.
@@ -484,6 +607,57 @@ ohf_status ohf_backup_get_backup_info(const struct ohf_device *dev,
                                       char **out_info);
 
 /**
+ * backup.getBackupVersion() (API 18): the JSON text `{"backupVersion" : "…"}` naming the backup
+ * protocol version this library speaks. Static storage; never NULL; do not free.
+ */
+const char *ohf_backup_get_backup_version(void);
+
+/**
+ * IncrementalBackupSession.appendBundles(bundlesToBackup, infos?): schedules `count` bundles of
+ * a backup session (open it with ohf_session_incremental_new), each compared with the manifest
+ * of its previous backup: only files that are new or changed are handed over. Every item comes
+ * with a manifest_fd listing exactly its files, and `manage.json` (always sent, last) with the
+ * manifest of every current file, which the caller keeps for the next run. `infos` is NULL or
+ * `count` strings. `list` may be NULL when `count` is 0.
+ *
+ * A NULL string, a closed or bogus manifest_fd, or a manifest that cannot be read or parsed
+ * rejects the whole call with 13900020 before any bundle is scheduled (a full backup is never
+ * assumed silently); the message names the element (`list[1].manifest_fd`) or the bundle.
+ * Otherwise it is like ohf_session_append_backup_bundles (an unknown bundle gets
+ * on_bundle_begin with 13500005). In a restore session or after ohf_session_release: 13900020.
+ */
+ohf_status ohf_session_append_incremental_bundles(struct ohf_session *session,
+                                                  const struct ohf_incremental_backup_data *list,
+                                                  size_t count,
+                                                  const char *const *infos);
+
+/**
+ * getBackupDataSize(isPreciseScan, dataList) (API 18): starts scanning the `count` listed
+ * bundles of a backup session and returns; the results arrive through on_backup_size_report
+ * (a version-2 callbacks member): every 5 s while scanning and once at the end. Each bundle
+ * reports `dataSize`, the bytes its backup profile selects, and `incDataSize`, the bytes changed
+ * since its last_incremental_time (-1 unless `precise`); both are -1 for an unknown bundle.
+ * `list` may be NULL when `count` is 0. A second scan while one runs, a restore session, a NULL
+ * string, or a released session: 13900020.
+ */
+ohf_status ohf_session_get_backup_data_size(struct ohf_session *session,
+                                            bool precise,
+                                            const struct ohf_incremental_backup_time *list,
+                                            size_t count);
+
+/**
+ * backup.getLocalCapabilities(dataList) (API 12): the capability JSON of
+ * ohf_backup_get_local_capabilities for the `count` listed bundles that are installed (others
+ * are passed over), each with "increSpaceOccupied", the bytes of its selected files modified
+ * after its last_incremental_time. `*out_fd` receives a read-only fd positioned at 0, which the
+ * caller closes with close(2). `list` may be NULL when `count` is 0.
+ */
+ohf_status ohf_backup_get_incremental_capabilities(const struct ohf_device *dev,
+                                                   const struct ohf_incremental_backup_time *list,
+                                                   size_t count,
+                                                   int *out_fd);
+
+/**
  * Releases a string that an ohfile function returned through an out-parameter (for example
  * ohf_backup_get_backup_info). NULL is a no-op. Never pass it memory from another allocator.
  */
@@ -494,3 +668,13 @@ void ohf_string_free(char *s);
 #endif  // __cplusplus
 
 #endif  /* OHFILE_H */
+
+#ifndef ohf_backup_callbacks_init
+/**
+ * Zeroes `*callbacks` and sets its version to OHF_BACKUP_CALLBACKS_VERSION, writing exactly the
+ * struct this header declares. NULL is a no-op. A macro for
+ * ohf_backup_callbacks_init_version(callbacks, OHF_BACKUP_CALLBACKS_VERSION).
+ */
+#define ohf_backup_callbacks_init(callbacks) \
+  ((void)ohf_backup_callbacks_init_version((callbacks), OHF_BACKUP_CALLBACKS_VERSION))
+#endif

@@ -7,14 +7,18 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use ohfile_core::backup::session::{EventSink, SessionEvent};
-use ohfile_core::Error;
+use ohfile_core::{Error, ErrorCode};
 
-use crate::boundary::{ffi_call, ohf_status};
+use crate::boundary::{ffi_call, null_arg, ohf_status};
 use crate::strings::c_string;
 
-/// The version of ohf_backup_callbacks this library understands (set by
-/// ohf_backup_callbacks_init).
-pub const OHF_BACKUP_CALLBACKS_VERSION: u32 = 1;
+/// The version of ohf_backup_callbacks this header declares (set by ohf_backup_callbacks_init).
+/// Version 2 added on_backup_size_report; the library still accepts version-1 structs, which
+/// end before it.
+pub const OHF_BACKUP_CALLBACKS_VERSION: u32 = 2;
+
+/// The size of a version-1 struct: every member before on_backup_size_report.
+const V1_SIZE: usize = std::mem::offset_of!(ohf_backup_callbacks, on_backup_size_report);
 
 /// A file handed to on_file_ready (the `File` of the docs). The strings are valid only during the
 /// call.
@@ -27,13 +31,19 @@ pub struct ohf_file_ready {
     pub uri: *const c_char,
     /// Backup: the data to read. Restore: where to write the file. -1 on failure.
     pub fd: c_int,
-    /// Restore: where to write the file's manifest (may be left empty). -1 when none.
+    /// Incremental backup: the manifest of exactly this item's files, to read (for `manage.json`
+    /// the manifest of every current file: the next run's previous manifest). Restore: where to
+    /// write the file's manifest (may be left empty). -1 in a plain backup and on failure.
     pub manifest_fd: c_int,
 }
 
 /// The callbacks of a backup or restore session (GeneralCallbacks). Initialise with
 /// ohf_backup_callbacks_init, then set the members you need; a NULL member is skipped. The struct
-/// is copied by ohf_session_backup_new / ohf_session_restore_new.
+/// is copied by ohf_session_backup_new / ohf_session_incremental_new / ohf_session_restore_new.
+///
+/// Versions: members are only ever added at the end, and `version` says how many there are. A
+/// struct of version 1 (from a program built against an older header) ends after user_data_free;
+/// the library reads no further and such a session never calls on_backup_size_report.
 ///
 /// Threads: every callback runs on the session's event thread (one thread per session), one at a
 /// time and never concurrently for one session, in the documented order (per bundle:
@@ -46,13 +56,15 @@ pub struct ohf_file_ready {
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct ohf_backup_callbacks {
-    /// OHF_BACKUP_CALLBACKS_VERSION (set by ohf_backup_callbacks_init); another value is 13900020.
+    /// OHF_BACKUP_CALLBACKS_VERSION (set by ohf_backup_callbacks_init), or 1 for the struct of
+    /// the version-1 header; another value is 13900020.
     pub version: u32,
     /// Passed unchanged as the first argument of every callback.
     pub user_data: *mut c_void,
     /// onFileReady. On success (`err` == 0) the callee OWNS `file->fd` and `file->manifest_fd`
     /// (when not -1) and must close them. On failure `file->bundle_name` is the bundle and both
-    /// fds are -1. When this member is NULL the library closes the fds itself.
+    /// fds are -1. When this member is NULL the library closes the fds itself (manifest_fd
+    /// included).
     pub on_file_ready: Option<
         unsafe extern "C" fn(
             user_data: *mut c_void,
@@ -107,6 +119,12 @@ pub struct ohf_backup_callbacks {
     /// (inside ohf_session_free, or on the event thread right after the callback that freed the
     /// session returns). Not called when creating the session fails.
     pub user_data_free: Option<unsafe extern "C" fn(user_data: *mut c_void)>,
+    /// onBackupSizeReport (version 2): a progress report of ohf_session_get_backup_data_size,
+    /// `{"scaned":[{"bundleName":…,"dataSize":…,"incDataSize":…},…],"scanning":"…"}` (sic:
+    /// "scaned", as OpenHarmony spells it); every 5 s while scanning and once at the end, with
+    /// "scanning" "".
+    pub on_backup_size_report:
+        Option<unsafe extern "C" fn(user_data: *mut c_void, report_info: *const c_char)>,
 }
 
 impl ohf_backup_callbacks {
@@ -121,19 +139,101 @@ impl ohf_backup_callbacks {
         on_result_report: None,
         on_process: None,
         user_data_free: None,
+        on_backup_size_report: None,
     };
+
+    /// The bytes a struct of `version` has; None for a version this library does not know.
+    fn size_of_version(version: u32) -> Option<usize> {
+        match version {
+            1 => Some(V1_SIZE),
+            OHF_BACKUP_CALLBACKS_VERSION => Some(std::mem::size_of::<ohf_backup_callbacks>()),
+            _ => None,
+        }
+    }
+
+    /// Copies the caller's struct, reading only as many bytes as its `version` says it has; the
+    /// members it does not have stay NULL.
+    ///
+    /// # Safety
+    /// `p` must be NULL or point to a struct of at least the size its `version` names.
+    pub(crate) unsafe fn read(p: *const ohf_backup_callbacks) -> Result<Self, Error> {
+        if p.is_null() {
+            return Err(null_arg("callbacks"));
+        }
+        // `version` is the first member of every version: read it alone, then the rest.
+        let version = p.cast::<u32>().read();
+        let size = Self::size_of_version(version).ok_or_else(|| {
+            Error::new(
+                ErrorCode::InvalidArgument,
+                format!(
+                    "callbacks->version is {version}; this library supports 1 to \
+                     {OHF_BACKUP_CALLBACKS_VERSION} (initialise the struct with \
+                     ohf_backup_callbacks_init)"
+                ),
+            )
+        })?;
+        let mut copy = Self::EMPTY;
+        // SAFETY: `size` bytes are readable at `p` (the caller's promise for its version) and
+        // never exceed our struct; they are a prefix of the same #[repr(C)] layout.
+        std::ptr::copy_nonoverlapping(p.cast::<u8>(), (&mut copy as *mut Self).cast::<u8>(), size);
+        Ok(copy)
+    }
 }
 
-/// Zeroes `callbacks` and sets its version to OHF_BACKUP_CALLBACKS_VERSION. NULL is a no-op.
+/// The function behind ohf_backup_callbacks_init for programs built against the version-1 header
+/// (which declared it as a function): fills a version-1 struct, i.e. zeroes every member up to
+/// user_data_free and sets `version` to 1, writing nothing beyond. NULL is a no-op. Programs built
+/// against this header reach ohf_backup_callbacks_init_version through the macro instead.
 #[no_mangle]
 pub unsafe extern "C" fn ohf_backup_callbacks_init(callbacks: *mut ohf_backup_callbacks) {
     let _ = ffi_call(|| {
-        if !callbacks.is_null() {
-            // write, not assignment: the caller's struct may be uninitialised memory.
-            callbacks.write(ohf_backup_callbacks::EMPTY);
+        if callbacks.is_null() {
+            return Ok(());
         }
-        Ok(())
+        init_version(callbacks, 1)
     });
+}
+
+/// Zeroes a struct of `version` (1 or OHF_BACKUP_CALLBACKS_VERSION), writing exactly the size of
+/// that version, and sets its `version`. The macro ohf_backup_callbacks_init(callbacks) is this
+/// with the header's OHF_BACKUP_CALLBACKS_VERSION, its status discarded. NULL or an unknown
+/// version is 13900020 and writes nothing.
+#[no_mangle]
+pub unsafe extern "C" fn ohf_backup_callbacks_init_version(
+    callbacks: *mut ohf_backup_callbacks,
+    version: u32,
+) -> ohf_status {
+    ffi_call(|| {
+        if callbacks.is_null() {
+            return Err(null_arg("callbacks"));
+        }
+        init_version(callbacks, version)
+    })
+}
+
+/// Writes an empty struct of `version` over the first bytes of `callbacks` (not NULL).
+unsafe fn init_version(callbacks: *mut ohf_backup_callbacks, version: u32) -> Result<(), Error> {
+    let size = ohf_backup_callbacks::size_of_version(version).ok_or_else(|| {
+        Error::new(
+            ErrorCode::InvalidArgument,
+            format!(
+                "version {version} is not a version of ohf_backup_callbacks (1 to \
+                 {OHF_BACKUP_CALLBACKS_VERSION})"
+            ),
+        )
+    })?;
+    let init = ohf_backup_callbacks {
+        version,
+        ..ohf_backup_callbacks::EMPTY
+    };
+    // SAFETY: the caller's struct has at least `size` bytes (that is what its version means);
+    // copied, not assigned: it may be uninitialised memory.
+    std::ptr::copy_nonoverlapping(
+        (&init as *const ohf_backup_callbacks).cast::<u8>(),
+        callbacks.cast::<u8>(),
+        size,
+    );
+    Ok(())
 }
 
 /// Who is inside a callback, and whether the session was freed.
@@ -269,8 +369,13 @@ impl CallbackSink {
                     on(ud, bundle.as_ptr(), result.as_ptr());
                 }
             }
-            // Delivered to C once the callbacks struct grows an on_backup_size_report member.
-            SessionEvent::BackupSizeReport(_) => {}
+            SessionEvent::BackupSizeReport(report) => {
+                // NULL for a version-1 struct, which has no such member.
+                if let Some(on) = cb.on_backup_size_report {
+                    let report = c_string(&report);
+                    on(ud, report.as_ptr());
+                }
+            }
             SessionEvent::Process { bundle, process } => {
                 if let Some(on) = cb.on_process {
                     let (bundle, process) = (c_string(&bundle), c_string(&process));
@@ -325,5 +430,35 @@ impl EventSink for CallbackSink {
         // SAFETY: the caller's callbacks, called as the header documents. A panic on our side of
         // the conversion must not take the session's event thread down with it.
         let _ = catch_unwind(AssertUnwindSafe(|| unsafe { self.call(event) }));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_version_1_struct_is_the_old_layout() {
+        // version (padded to a pointer) and nine pointers: 80 bytes on 64-bit, 40 on 32-bit.
+        assert_eq!(V1_SIZE, 10 * std::mem::size_of::<usize>());
+        assert_eq!(
+            std::mem::size_of::<ohf_backup_callbacks>(),
+            V1_SIZE + std::mem::size_of::<usize>()
+        );
+    }
+
+    #[test]
+    fn init_and_read_stay_within_the_version_s_size() {
+        let mut cb = [0xabu8; std::mem::size_of::<ohf_backup_callbacks>()];
+        let p = cb.as_mut_ptr().cast::<ohf_backup_callbacks>();
+        unsafe { ohf_backup_callbacks_init(p) };
+        assert!(cb[V1_SIZE..].iter().all(|b| *b == 0xab));
+        assert_eq!(u32::from_ne_bytes(cb[..4].try_into().unwrap()), 1);
+        let read = unsafe { ohf_backup_callbacks::read(p) }.unwrap();
+        assert_eq!(read.version, 1);
+        assert!(read.on_backup_size_report.is_none());
+        assert_eq!(unsafe { ohf_backup_callbacks_init_version(p, 3) }, 13900020);
+        assert_eq!(unsafe { ohf_backup_callbacks_init_version(p, 2) }, 0);
+        assert!(cb[V1_SIZE..].iter().all(|b| *b == 0));
     }
 }

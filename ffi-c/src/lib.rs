@@ -5,6 +5,7 @@
 mod boundary;
 mod callbacks;
 mod session;
+mod session_incremental;
 mod strings;
 
 use std::ffi::{c_char, c_int, CString};
@@ -18,6 +19,7 @@ pub use boundary::ohf_status;
 use boundary::{ffi_call, null_arg, utf8_arg};
 pub use callbacks::{ohf_backup_callbacks, ohf_file_ready, OHF_BACKUP_CALLBACKS_VERSION};
 pub use session::ohf_session;
+pub use session_incremental::{ohf_incremental_backup_data, ohf_incremental_backup_time};
 
 /// An opened device root (see ohf_device_open).
 pub struct ohf_device {

@@ -1,17 +1,22 @@
-//! SessionBackup / SessionRestore for C: an opaque handle around the core session, whose events
-//! reach the caller's ohf_backup_callbacks; plus the module functions updateTimer,
-//! updateSendRate and getBackupInfo.
+//! SessionBackup / IncrementalBackupSession / SessionRestore for C: an opaque handle around the
+//! core session, whose events reach the caller's ohf_backup_callbacks, and the session methods of
+//! API 18–20 (cancel, getLocalCapabilities, cleanBundleTempDir, getCompatibilityInfo); plus the
+//! module functions updateTimer, updateSendRate, getBackupInfo and getBackupVersion. The
+//! incremental appendBundles and getBackupDataSize are in session_incremental.rs.
 
-use std::ffi::{c_char, c_int, OsString};
+use std::ffi::{c_char, c_int, CString, OsString};
+use std::os::fd::IntoRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use once_cell::sync::Lazy;
+
 use ohfile_core::backup::capabilities::capabilities_file_from_fd;
 use ohfile_core::backup::session::{self, Scenario, ServiceConfig, Session};
-use ohfile_core::{Error, ErrorCode};
+use ohfile_core::Error;
 
 use crate::boundary::{ffi_call, null_arg, ohf_status, utf8_arg};
-use crate::callbacks::{ohf_backup_callbacks, CallbackSink, OHF_BACKUP_CALLBACKS_VERSION};
+use crate::callbacks::{ohf_backup_callbacks, CallbackSink};
 use crate::ohf_device;
 use crate::strings::{c_string, string_array};
 
@@ -19,9 +24,10 @@ use crate::strings::{c_string, string_array};
 /// extension is a Node module need (`exec` extensions need nothing).
 const NODE_HOST_ENV: &str = "OHFILE_NODE_EXTENSION_HOST";
 
-/// A backup or restore session (see ohf_session_backup_new, ohf_session_restore_new).
+/// A backup or restore session (see ohf_session_backup_new, ohf_session_incremental_new,
+/// ohf_session_restore_new).
 pub struct ohf_session {
-    session: Session,
+    pub(crate) session: Session,
     sink: Arc<CallbackSink>,
 }
 
@@ -49,21 +55,12 @@ unsafe fn session_new(
 ) -> ohf_status {
     ffi_call(|| {
         let dev = dev.as_ref().ok_or_else(|| null_arg("dev"))?;
-        let callbacks = callbacks.as_ref().ok_or_else(|| null_arg("callbacks"))?;
+        // Only as many bytes as the struct's version has: a version-1 struct is shorter.
+        let callbacks = ohf_backup_callbacks::read(callbacks)?;
         if out.is_null() {
             return Err(null_arg("out"));
         }
-        if callbacks.version != OHF_BACKUP_CALLBACKS_VERSION {
-            return Err(Error::new(
-                ErrorCode::InvalidArgument,
-                format!(
-                    "callbacks->version is {}; this library supports {OHF_BACKUP_CALLBACKS_VERSION} \
-                     (initialise the struct with ohf_backup_callbacks_init)",
-                    callbacks.version
-                ),
-            ));
-        }
-        let sink = CallbackSink::new(*callbacks);
+        let sink = CallbackSink::new(callbacks);
         let session = Session::new(dev.inner.clone(), scenario, service_config(), sink.clone())?;
         *out = Box::into_raw(Box::new(ohf_session { session, sink }));
         Ok(())
@@ -83,6 +80,20 @@ unsafe fn session_new(
 /// `exec` extensions and apps without an extension need nothing.
 #[no_mangle]
 pub unsafe extern "C" fn ohf_session_backup_new(
+    dev: *const ohf_device,
+    callbacks: *const ohf_backup_callbacks,
+    out: *mut *mut ohf_session,
+) -> ohf_status {
+    session_new(dev, callbacks, Scenario::Backup, out)
+}
+
+/// new IncrementalBackupSession(callbacks): opens a session for incremental backups. It is a
+/// backup session (exactly ohf_session_backup_new; the name states the intent): append its
+/// bundles with ohf_session_append_incremental_bundles, and every file of those bundles comes
+/// with a manifest_fd (see ohf_file_ready). Bundles appended with
+/// ohf_session_append_backup_bundles get a plain full backup, without manifests.
+#[no_mangle]
+pub unsafe extern "C" fn ohf_session_incremental_new(
     dev: *const ohf_device,
     callbacks: *const ohf_backup_callbacks,
     out: *mut *mut ohf_session,
@@ -144,7 +155,8 @@ pub unsafe extern "C" fn ohf_session_append_restore_bundles(
     })
 }
 
-unsafe fn optional_array(
+/// `infos`: NULL, or `count` strings.
+pub(crate) unsafe fn optional_array(
     infos: *const *const c_char,
     count: usize,
 ) -> Result<Option<Vec<String>>, Error> {
@@ -199,6 +211,91 @@ pub unsafe extern "C" fn ohf_session_release(session: *mut ohf_session) -> ohf_s
     ffi_call(|| {
         let s = session.as_ref().ok_or_else(|| null_arg("session"))?;
         s.session.release()
+    })
+}
+
+/// cancel(bundleName) (API 18): stops a bundle of the session. `*out_result` is 0 when the bundle
+/// was running and is cancelled (it then ends with on_bundle_end(0, name) and no further files),
+/// 13500011 (OHF_STATUS_CANCEL_UNSTARTED_TASK) when it is queued but has not started, 13500012
+/// (OHF_STATUS_CANCEL_NO_TASK) when it is not in the session. After ohf_session_release:
+/// 13900020.
+#[no_mangle]
+pub unsafe extern "C" fn ohf_session_cancel(
+    session: *mut ohf_session,
+    bundle_name: *const c_char,
+    out_result: *mut i32,
+) -> ohf_status {
+    ffi_call(|| {
+        let s = session.as_ref().ok_or_else(|| null_arg("session"))?;
+        let bundle = utf8_arg(bundle_name, "bundle_name")?;
+        if out_result.is_null() {
+            return Err(null_arg("out_result"));
+        }
+        *out_result = s.session.cancel(bundle)?;
+        Ok(())
+    })
+}
+
+/// getLocalCapabilities() of a session (API 18): like ohf_backup_get_local_capabilities, but only
+/// the bundles that allow backup and without "backupVersion". `*out_fd` receives a read-only fd
+/// positioned at 0, which the caller closes with close(2).
+#[no_mangle]
+pub unsafe extern "C" fn ohf_session_get_local_capabilities(
+    session: *mut ohf_session,
+    out_fd: *mut c_int,
+) -> ohf_status {
+    ffi_call(|| {
+        let s = session.as_ref().ok_or_else(|| null_arg("session"))?;
+        if out_fd.is_null() {
+            return Err(null_arg("out_fd"));
+        }
+        *out_fd = s.session.local_capabilities()?.into_raw_fd();
+        Ok(())
+    })
+}
+
+/// cleanBundleTempDir(bundleName) (API 20): removes the app's backup and restore temp folders.
+/// `*out_cleaned` is false when the bundle is not installed, a folder could not be removed, or
+/// the session was released.
+#[no_mangle]
+pub unsafe extern "C" fn ohf_session_clean_bundle_temp_dir(
+    session: *mut ohf_session,
+    bundle_name: *const c_char,
+    out_cleaned: *mut bool,
+) -> ohf_status {
+    ffi_call(|| {
+        let s = session.as_ref().ok_or_else(|| null_arg("session"))?;
+        let bundle = utf8_arg(bundle_name, "bundle_name")?;
+        if out_cleaned.is_null() {
+            return Err(null_arg("out_cleaned"));
+        }
+        *out_cleaned = s.session.clean_bundle_temp_dir(bundle);
+        Ok(())
+    })
+}
+
+/// getCompatibilityInfo(bundleName, extInfo) (API 20): what the app's extension answers from
+/// getBackupCompatibilityInfo (backup and incremental sessions) or getRestoreCompatibilityInfo
+/// (restore sessions) within 1 s. `*out_info` receives the text, "" when the app is unknown, has
+/// no extension, fails or is late; never NULL on success. Release it with ohf_string_free. A
+/// Node-module extension needs OHFILE_NODE_EXTENSION_HOST (see ohf_session_backup_new).
+#[no_mangle]
+pub unsafe extern "C" fn ohf_session_get_compatibility_info(
+    session: *mut ohf_session,
+    bundle_name: *const c_char,
+    ext_info: *const c_char,
+    out_info: *mut *mut c_char,
+) -> ohf_status {
+    ffi_call(|| {
+        let s = session.as_ref().ok_or_else(|| null_arg("session"))?;
+        let bundle = utf8_arg(bundle_name, "bundle_name")?;
+        let ext_info = utf8_arg(ext_info, "ext_info")?;
+        if out_info.is_null() {
+            return Err(null_arg("out_info"));
+        }
+        let info = s.session.compatibility_info(bundle, ext_info)?;
+        *out_info = c_string(&info).into_raw();
+        Ok(())
     })
 }
 
@@ -276,4 +373,13 @@ pub unsafe extern "C" fn ohf_backup_get_backup_info(
         *out_info = info.map_or(std::ptr::null_mut(), |t| c_string(&t).into_raw());
         Ok(())
     })
+}
+
+static BACKUP_VERSION: Lazy<CString> = Lazy::new(|| c_string(&session::backup_version_json()));
+
+/// backup.getBackupVersion() (API 18): the JSON text `{"backupVersion" : "…"}` naming the backup
+/// protocol version this library speaks. Static storage; never NULL; do not free.
+#[no_mangle]
+pub extern "C" fn ohf_backup_get_backup_version() -> *const c_char {
+    BACKUP_VERSION.as_ptr()
 }

@@ -54,20 +54,28 @@ impl ScanEntry {
     }
 }
 
-/// Compiled exclude patterns.
+/// Compiled exclude patterns: literal ones (no wildcard) are matched as path prefixes without a
+/// libc call; the others with `fnmatch(FNM_LEADING_DIR)`.
 #[derive(Debug)]
 pub struct Excludes {
+    literals: Vec<Vec<u8>>,
     patterns: Vec<CString>,
+}
+
+/// Whether an fnmatch pattern has no special characters (then it matches only itself).
+fn is_literal(p: &[u8]) -> bool {
+    !p.iter().any(|b| matches!(b, b'*' | b'?' | b'[' | b'\\'))
 }
 
 impl Excludes {
     /// Normalises patterns as OpenHarmony does: a trailing `/` gets `*`; a pattern with a `/` that
     /// does not start with one gets a leading `/`. Empty patterns are dropped.
     pub fn new(patterns: &[String]) -> Excludes {
-        let mut out: Vec<CString> = ALWAYS_EXCLUDED
+        let mut literals: Vec<Vec<u8>> = ALWAYS_EXCLUDED
             .iter()
-            .filter_map(|p| CString::new(*p).ok())
+            .map(|p| p.as_bytes().to_vec())
             .collect();
+        let mut out: Vec<CString> = Vec::new();
         for p in patterns {
             if p.is_empty() {
                 continue;
@@ -79,21 +87,45 @@ impl Excludes {
             if p.contains('/') && !p.starts_with('/') {
                 p.insert(0, '/');
             }
-            if let Ok(c) = CString::new(p) {
+            if is_literal(p.as_bytes()) {
+                literals.push(p.into_bytes());
+            } else if let Ok(c) = CString::new(p) {
                 out.push(c);
             }
         }
-        Excludes { patterns: out }
+        Excludes {
+            literals,
+            patterns: out,
+        }
     }
 
     /// Whether the absolute sandbox path `abs` (starting with `/`) is excluded.
     pub fn matches(&self, abs: &[u8]) -> bool {
-        let Ok(name) = CString::new(abs) else {
+        // FNM_LEADING_DIR on a literal: the path itself or anything beneath it.
+        let leading =
+            |l: &[u8]| abs.starts_with(l) && (abs.len() == l.len() || abs[l.len()] == b'/');
+        if self.literals.iter().any(|l| leading(l)) {
             return true;
+        }
+        if self.patterns.is_empty() {
+            return false;
+        }
+        if abs.contains(&0) {
+            return true;
+        }
+        // NUL-terminated on the stack for ordinary lengths; the heap only for very long paths.
+        let mut stack = [0u8; 1024];
+        let heap;
+        let name: &[u8] = if abs.len() < stack.len() {
+            stack[..abs.len()].copy_from_slice(abs);
+            &stack[..=abs.len()]
+        } else {
+            heap = [abs, &[0u8][..]].concat();
+            &heap
         };
         self.patterns.iter().any(|p| {
             // SAFETY: both are valid NUL-terminated strings that outlive the call.
-            unsafe { libc::fnmatch(p.as_ptr(), name.as_ptr(), FNM_LEADING_DIR) == 0 }
+            unsafe { libc::fnmatch(p.as_ptr(), name.as_ptr().cast(), FNM_LEADING_DIR) == 0 }
         })
     }
 }

@@ -61,7 +61,8 @@ function sessionError(what, err) {
  * {bundles: {name: {ok, code?, files, bytes}}, capabilities}.
  */
 async function backupToDir(root, dir, bundles, progress = () => {}, options = {}) {
-  const caps = await capabilities(root);
+  // options.capabilities: the device's capability JSON when the caller already has it.
+  const caps = options.capabilities || (await capabilities(root));
   const names = bundles && bundles.length ? bundles : backupable(caps);
   const incremental = options.incremental;
   fs.mkdirSync(dir, { recursive: true });
