@@ -131,26 +131,9 @@ impl Manifest {
     /// Writes the manifest in OpenHarmony's format (`\n` line ends, records sorted by path).
     pub fn write(&self, out: &mut impl Write) -> io::Result<()> {
         let mut out = BufWriter::with_capacity(64 * 1024, out);
-        writeln!(out, "{VERSION_LINE}")?;
-        writeln!(out, "{HEADER_LINE}")?;
+        write_header(&mut out)?;
         for r in self.records.values() {
-            let encode = needs_encoding(&r.path);
-            if encode {
-                write_encoded(&mut out, &r.path)?;
-            } else {
-                out.write_all(r.path.as_bytes())?;
-            }
-            writeln!(
-                out,
-                ";{};{};{};{};{};{};{}",
-                r.mode,
-                u8::from(r.is_dir),
-                r.size,
-                r.mtime,
-                r.hash,
-                u8::from(r.is_incremental),
-                u8::from(encode)
-            )?;
+            write_record(&mut out, r)?;
         }
         out.flush()
     }
@@ -403,6 +386,16 @@ fn normalize_path(raw: &str) -> std::result::Result<String, String> {
     if raw.contains('\0') {
         return Err(format!("path {raw:?} contains a NUL byte"));
     }
+    // Most paths are already normal: absolute, no empty, `.` or `..` component, no trailing `/`.
+    let plain = raw.starts_with('/')
+        && raw.len() > 1
+        && !raw.ends_with('/')
+        && !raw[1..]
+            .split('/')
+            .any(|c| c.is_empty() || c == "." || c == "..");
+    if plain {
+        return Ok(raw.to_string());
+    }
     let mut out = String::with_capacity(raw.len() + 1);
     for component in raw.split('/') {
         match component {
@@ -422,6 +415,35 @@ fn normalize_path(raw: &str) -> std::result::Result<String, String> {
         return Err(format!("path {raw:?} names no file"));
     }
     Ok(out)
+}
+
+/// Writes the two header lines; then [`write_record`] may stream records in any order (a reader
+/// does not need them sorted) without holding a whole manifest in memory.
+pub fn write_header(out: &mut impl Write) -> io::Result<()> {
+    writeln!(out, "{VERSION_LINE}")?;
+    writeln!(out, "{HEADER_LINE}")
+}
+
+/// Writes one record line. The caller vouches for the path (absolute and normalised, as a scan
+/// produces it) and the hash (hex); [`Manifest::insert`] is the checked way.
+pub fn write_record(out: &mut impl Write, r: &ManifestRecord) -> io::Result<()> {
+    let encode = needs_encoding(&r.path);
+    if encode {
+        write_encoded(out, &r.path)?;
+    } else {
+        out.write_all(r.path.as_bytes())?;
+    }
+    writeln!(
+        out,
+        ";{};{};{};{};{};{};{}",
+        r.mode,
+        u8::from(r.is_dir),
+        r.size,
+        r.mtime,
+        r.hash,
+        u8::from(r.is_incremental),
+        u8::from(encode)
+    )
 }
 
 /// Whether a path must be written percent-encoded (it would break the line/field structure, or

@@ -6,4 +6,6 @@ pub mod hash;
 pub mod manifest;
 
 pub use hash::{sha256_file, sha256_hex};
-pub use manifest::{Manifest, ManifestRecord, HEADER_LINE, VERSION_LINE};
+pub use manifest::{
+    write_header, write_record, Manifest, ManifestRecord, HEADER_LINE, VERSION_LINE,
+};

@@ -22,7 +22,9 @@ use super::{hooks, Inner, Job, JobKind, Outcome};
 use crate::backup::archive::beneath::Beneath;
 use crate::backup::archive::manage::{self, ManageEntry};
 use crate::backup::archive::pack::{big_file_name, FinishedPart, PartPacker, BIG_FILE_THRESHOLD};
-use crate::backup::incremental::{sha256_file, Manifest, ManifestRecord};
+use crate::backup::incremental::{
+    sha256_file, write_header, write_record, Manifest, ManifestRecord,
+};
 use crate::backup::scan::{scan, EntryKind, ScanEntry};
 use crate::device::InstalledApp;
 use crate::error::{Error, ErrorCode, Result};
@@ -104,11 +106,10 @@ fn back_up(
         temp_dir: &temp_dir,
         index: Vec::new(),
         big_names: HashSet::new(),
-        incremental: previous.map(|_| Incremental {
-            stamp: now_millis(),
-            hashes: HashMap::new(),
-            current: Manifest::new(),
-        }),
+        incremental: match previous {
+            Some(_) => Some(Incremental::new(&temp_dir)?),
+            None => None,
+        },
     };
     let mut packer = PartPacker::new(&sandbox, &temp_dir);
     scan(&sandbox, includes, excludes, |entry| {
@@ -138,8 +139,8 @@ fn back_up(
         });
     }
     let index = anonymous_file(&temp_dir, &manage::to_json(&sender.index))?;
-    let all_files = match &sender.incremental {
-        Some(inc) => Some(anonymous_file(&temp_dir, &inc.current.to_bytes())?.into()),
+    let all_files = match sender.incremental.take() {
+        Some(inc) => Some(inc.finish()?.into()),
         None => None,
     };
     sender.send(FileReady {
@@ -161,10 +162,44 @@ fn back_up(
 struct Incremental {
     /// Prefix of this run's part names (`<epochMillis>_part.<N>.tar`, as OpenHarmony names them).
     stamp: u128,
-    /// Hashes computed this run, by sandbox path.
+    /// Hashes computed this run, by sandbox path (only files that were read: the changed ones).
     hashes: HashMap<String, String>,
-    /// Every current file and empty folder: the next run's previous manifest.
-    current: Manifest,
+    /// Every current file and empty folder, streamed in scan order into an anonymous file: the
+    /// next run's previous manifest, never held in memory.
+    current: std::io::BufWriter<File>,
+}
+
+impl Incremental {
+    fn new(temp_dir: &Path) -> Result<Incremental> {
+        let file = tempfile::tempfile_in(temp_dir).map_err(|e| {
+            Error::io(
+                &e,
+                format!("cannot create a temp file in {}", temp_dir.display()),
+            )
+        })?;
+        let mut current = std::io::BufWriter::with_capacity(256 * 1024, file);
+        write_header(&mut current).map_err(|e| Error::io(&e, "cannot write the manifest"))?;
+        Ok(Incremental {
+            stamp: now_millis(),
+            hashes: HashMap::new(),
+            current,
+        })
+    }
+
+    fn record(&mut self, r: &ManifestRecord) -> Result<()> {
+        write_record(&mut self.current, r).map_err(|e| Error::io(&e, "cannot write the manifest"))
+    }
+
+    /// The all-files manifest, rewound for the client.
+    fn finish(self) -> Result<File> {
+        let mut f = self
+            .current
+            .into_inner()
+            .map_err(|e| Error::io(e.error(), "cannot write the manifest"))?;
+        f.seek(SeekFrom::Start(0))
+            .map_err(|e| Error::io(&e, "cannot rewind the manifest"))?;
+        Ok(f)
+    }
 }
 
 /// Hands files to the client (at the bundle's send rate) and remembers them for manage.json.
@@ -198,7 +233,7 @@ impl Sender<'_> {
         let path = entry.sandbox_path().to_string_lossy().into_owned();
         let old = prev.manifest.get(&path);
         if entry.kind == EntryKind::EmptyDir {
-            inc.current.insert(record_of(entry, String::new()))?;
+            inc.record(&record_of(entry, String::new()))?;
             return Ok(!old.is_some_and(|o| o.is_dir));
         }
         let same_meta = old.is_some_and(|o| {
@@ -211,7 +246,7 @@ impl Sender<'_> {
         if same_meta && !same_second {
             // Unchanged: never read; its hash carries over.
             let hash = old.map(|o| o.hash.clone()).unwrap_or_default();
-            inc.current.insert(record_of(entry, hash))?;
+            inc.record(&record_of(entry, hash))?;
             return Ok(false);
         }
         let file = match source.open_file(&entry.rel) {
@@ -221,7 +256,7 @@ impl Sender<'_> {
         };
         let hash = sha256_file(&file).map_err(|e| Error::io(&e, &path))?;
         let changed = !(same_meta && old.is_some_and(|o| o.hash == hash));
-        inc.current.insert(record_of(entry, hash.clone()))?;
+        inc.record(&record_of(entry, hash.clone()))?;
         inc.hashes.insert(path, hash);
         Ok(changed)
     }
