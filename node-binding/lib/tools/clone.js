@@ -61,12 +61,12 @@ function sessionError(what, err) {
  * {bundles: {name: {ok, code?, files, bytes}}, capabilities}.
  */
 async function backupToDir(root, dir, bundles, progress = () => {}, options = {}) {
-  // options.capabilities: the device's capability JSON when the caller already has it.
-  const caps = options.capabilities || (await capabilities(root));
-  const names = bundles && bundles.length ? bundles : backupable(caps);
+  // options.capabilities: the device's capability JSON when the caller already has it. When the
+  // bundles are named, the capability walk runs alongside the backup instead of before it.
+  const capsReady = options.capabilities ? Promise.resolve(options.capabilities) : capabilities(root);
+  const names = bundles && bundles.length ? bundles : backupable(await capsReady);
   const incremental = options.incremental;
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, CAPABILITIES), JSON.stringify(caps, null, 2));
   const result = {};
   await new Promise((resolve, reject) => {
     const callbacks = {
@@ -110,6 +110,8 @@ async function backupToDir(root, dir, bundles, progress = () => {}, options = {}
     const appended = incremental ? appendIncremental(session, names, incremental) : session.appendBundles(names);
     appended.catch((e) => session.release().finally(() => reject(sessionError('appendBundles', e))));
   });
+  const caps = await capsReady;
+  fs.writeFileSync(path.join(dir, CAPABILITIES), JSON.stringify(caps, null, 2));
   return { bundles: result, capabilities: caps };
 }
 

@@ -11,7 +11,8 @@ use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
 use std::os::fd::OwnedFd;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{mpsc, Arc, Mutex};
+use std::thread;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
@@ -21,7 +22,10 @@ use super::progress::{error_report, process_error};
 use super::{hooks, Inner, Job, JobKind, Outcome};
 use crate::backup::archive::beneath::Beneath;
 use crate::backup::archive::manage::{self, ManageEntry};
-use crate::backup::archive::pack::{big_file_name, FinishedPart, PartPacker, BIG_FILE_THRESHOLD};
+use crate::backup::archive::pack::{
+    big_file_name, FileErrors, FinishedPart, PartPacker, BIG_FILE_THRESHOLD, PART_MAX_BYTES,
+    PART_MAX_FILES,
+};
 use crate::backup::incremental::{
     sha256_file, write_header, write_record, Manifest, ManifestRecord,
 };
@@ -106,32 +110,76 @@ fn back_up(
         temp_dir: &temp_dir,
         index: Vec::new(),
         big_names: HashSet::new(),
+        parts: 0,
         incremental: match previous {
             Some(_) => Some(Incremental::new(&temp_dir)?),
             None => None,
         },
     };
-    let mut packer = PartPacker::new(&sandbox, &temp_dir);
-    scan(&sandbox, includes, excludes, |entry| {
-        job.ctl.check()?;
-        if let Some(prev) = previous {
-            if !sender.changed(&source, &entry, prev)? {
-                return Ok(());
-            }
+    // Small files go to two packing threads in chunks of one part's worth (in scan order), while
+    // this thread keeps scanning and hands finished parts over in order: scan, packing and the
+    // client's copy overlap on two cores.
+    let (chunk_tx, chunk_rx) = mpsc::sync_channel::<(usize, Vec<ScanEntry>)>(PACKERS);
+    let chunk_rx = Mutex::new(chunk_rx);
+    let (part_tx, part_rx) = mpsc::channel::<(usize, Result<(Vec<FinishedPart>, FileErrors)>)>();
+    let mut errors: FileErrors = Vec::new();
+    let outcome = thread::scope(|scope| -> Result<()> {
+        for _ in 0..PACKERS {
+            let part_tx = part_tx.clone();
+            let (chunk_rx, sandbox, temp_dir) = (&chunk_rx, &sandbox, &temp_dir);
+            scope.spawn(move || loop {
+                let next = chunk_rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                let Ok((index, chunk)) = next else { return };
+                let _ = part_tx.send((index, pack_chunk(sandbox, temp_dir, &chunk)));
+            });
         }
-        if entry.kind == EntryKind::File && entry.size > BIG_FILE_THRESHOLD {
-            sender.send_big(&source, &entry)
-        } else {
-            match packer.add(&entry)? {
-                Some(part) => sender.send_part(part),
-                None => Ok(()),
+        drop(part_tx);
+        let mut ordered = InOrder::default();
+        let mut chunk = Vec::new();
+        let mut chunk_bytes = 0u64;
+        let mut chunks = 0usize;
+        let scanned = scan(&sandbox, includes, excludes, |entry| {
+            job.ctl.check()?;
+            if let Some(prev) = previous {
+                if !sender.changed(&source, &entry, prev)? {
+                    return Ok(());
+                }
             }
+            if entry.kind == EntryKind::File && entry.size > BIG_FILE_THRESHOLD {
+                return sender.send_big(&source, &entry);
+            }
+            chunk_bytes += entry.size;
+            chunk.push(entry);
+            if chunk.len() >= PART_MAX_FILES || chunk_bytes >= PART_MAX_BYTES {
+                chunk_tx
+                    .send((chunks, std::mem::take(&mut chunk)))
+                    .map_err(|_| packers_gone())?;
+                chunks += 1;
+                chunk_bytes = 0;
+                // Hand over whatever is ready, without waiting.
+                while let Ok(done) = part_rx.try_recv() {
+                    ordered.put(done);
+                    ordered.send_ready(&mut sender, &mut errors)?;
+                }
+            }
+            Ok(())
+        });
+        if scanned.is_ok() && !chunk.is_empty() {
+            chunk_tx
+                .send((chunks, std::mem::take(&mut chunk)))
+                .map_err(|_| packers_gone())?;
+            chunks += 1;
         }
-    })?;
-    let (last, errors) = packer.finish()?;
-    if let Some(part) = last {
-        sender.send_part(part)?;
-    }
+        drop(chunk_tx); // the packers finish what they have, then stop
+        scanned?;
+        while ordered.next < chunks {
+            let done = part_rx.recv().map_err(|_| packers_gone())?;
+            ordered.put(done);
+            ordered.send_ready(&mut sender, &mut errors)?;
+        }
+        Ok(())
+    });
+    outcome?;
     for (path, e) in errors {
         inner.emit(SessionEvent::Process {
             bundle: job.name.clone(),
@@ -156,6 +204,56 @@ fn back_up(
         });
     }
     Ok(())
+}
+
+/// Threads packing tar parts of one bundle.
+const PACKERS: usize = 2;
+
+/// Packs one chunk of small files (usually one part; more when files grew since the scan).
+fn pack_chunk(
+    sandbox: &Path,
+    temp_dir: &Path,
+    chunk: &[ScanEntry],
+) -> Result<(Vec<FinishedPart>, FileErrors)> {
+    let mut packer = PartPacker::new(sandbox, temp_dir);
+    let mut parts = Vec::new();
+    for entry in chunk {
+        if let Some(part) = packer.add(entry)? {
+            parts.push(part);
+        }
+    }
+    let (last, errors) = packer.finish()?;
+    parts.extend(last);
+    Ok((parts, errors))
+}
+
+fn packers_gone() -> Error {
+    Error::new(ErrorCode::TarFailed, "the packing threads stopped")
+}
+
+/// Packed chunks, handed to the client in chunk order whatever order they finish in.
+#[derive(Default)]
+struct InOrder {
+    next: usize,
+    waiting: std::collections::BTreeMap<usize, Result<(Vec<FinishedPart>, FileErrors)>>,
+}
+
+impl InOrder {
+    fn put(&mut self, (index, done): (usize, Result<(Vec<FinishedPart>, FileErrors)>)) {
+        self.waiting.insert(index, done);
+    }
+
+    fn send_ready(&mut self, sender: &mut Sender<'_>, errors: &mut FileErrors) -> Result<()> {
+        while let Some(done) = self.waiting.remove(&self.next) {
+            self.next += 1;
+            let (parts, errs) = done?;
+            errors.extend(errs);
+            for part in parts {
+                sender.send_part(part)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// An incremental bundle's bookkeeping.
@@ -210,6 +308,8 @@ struct Sender<'a> {
     index: Vec<ManageEntry>,
     big_names: HashSet<String>,
     incremental: Option<Incremental>,
+    /// Parts sent so far.
+    parts: usize,
 }
 
 fn record_of(entry: &ScanEntry, hash: String) -> ManifestRecord {
@@ -284,9 +384,12 @@ impl Sender<'_> {
     }
 
     fn send_part(&mut self, part: FinishedPart) -> Result<()> {
+        // Numbered in the order they go out (each packer counts its own from 1).
+        self.parts += 1;
+        let name = format!("part.{}.tar", self.parts);
         let uri = match &self.incremental {
-            Some(inc) => format!("{}_{}", inc.stamp, part.name),
-            None => part.name.clone(),
+            Some(inc) => format!("{}_{name}", inc.stamp),
+            None => name,
         };
         let manifest_fd = self.item_manifest(&part.entries)?;
         let now = now();
