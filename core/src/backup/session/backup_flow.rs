@@ -138,7 +138,34 @@ fn back_up(
         let mut chunk = Vec::new();
         let mut chunk_bytes = 0u64;
         let mut chunks = 0usize;
-        let scanned = scan(&sandbox, includes, excludes, |entry| {
+        // The tree walk (getdents and a statx per entry) runs on its own thread and hands entries
+        // over in batches, so it overlaps the comparing, manifest writing and chunking done here.
+        let (batch_tx, batch_rx) = mpsc::sync_channel::<Vec<ScanEntry>>(WALK_BATCHES);
+        let walker = {
+            let (sandbox, ctl) = (&sandbox, &job.ctl);
+            scope.spawn(move || {
+                let mut batch = Vec::with_capacity(WALK_BATCH);
+                let walked = scan(sandbox, includes, excludes, |entry| {
+                    ctl.check()?;
+                    batch.push(entry);
+                    if batch.len() == WALK_BATCH {
+                        // A closed channel means the consumer stopped: stop walking too.
+                        batch_tx
+                            .send(std::mem::replace(
+                                &mut batch,
+                                Vec::with_capacity(WALK_BATCH),
+                            ))
+                            .map_err(|_| walk_stopped())?;
+                    }
+                    Ok(())
+                });
+                if walked.is_ok() && !batch.is_empty() {
+                    let _ = batch_tx.send(batch);
+                }
+                walked
+            })
+        };
+        let mut consume = |entry: ScanEntry| -> Result<()> {
             job.ctl.check()?;
             if let Some(prev) = previous {
                 if !sender.changed(&source, &entry, prev)? {
@@ -163,7 +190,23 @@ fn back_up(
                 }
             }
             Ok(())
+        };
+        let mut consumed = Ok(());
+        for batch in batch_rx.iter() {
+            if let Err(e) = batch.into_iter().try_for_each(&mut consume) {
+                consumed = Err(e);
+                break;
+            }
+        }
+        drop(batch_rx); // lets a walker blocked on a full channel see that nobody listens
+        let walked = walker.join().unwrap_or_else(|_| {
+            Err(Error::new(
+                ErrorCode::UnknownError,
+                "the tree walk panicked",
+            ))
         });
+        // The consumer's own error first; a walker that stopped only because of it says less.
+        let scanned = consumed.and(walked);
         if scanned.is_ok() && !chunk.is_empty() {
             chunk_tx
                 .send((chunks, std::mem::take(&mut chunk)))
@@ -208,6 +251,13 @@ fn back_up(
 
 /// Threads packing tar parts of one bundle.
 const PACKERS: usize = 2;
+/// Entries per batch from the tree walk, and batches that may wait.
+const WALK_BATCH: usize = 512;
+const WALK_BATCHES: usize = 8;
+
+fn walk_stopped() -> Error {
+    Error::new(ErrorCode::UnknownError, "the backup stopped")
+}
 
 /// Packs one chunk of small files (usually one part; more when files grew since the scan).
 fn pack_chunk(
