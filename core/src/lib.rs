@@ -2,6 +2,7 @@
 //! `ohfile-ffi` (C) and `ohfile-node` (Node) only translate to and from these types.
 
 pub mod backup;
+pub mod cloudsync;
 pub mod device;
 pub mod error;
 
