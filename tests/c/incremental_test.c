@@ -9,6 +9,7 @@
  * Built with -std=c99 -Wall -Wextra -Werror; a bug fails within WAIT_SECONDS instead of hanging. */
 #define _XOPEN_SOURCE 700
 #include "ohfile.h"
+#include "test_files.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -30,7 +31,6 @@
 #define WAIT_SECONDS 60
 #define MAX_LOG 256
 #define MAX_ITEMS 64
-#define PATH_SIZE 4096
 #define VERSION_LINE "version=1.0&attrNum=8\n"
 #define HEADER_LINE "path;mode;dir;size;mtime;hash;isIncremental;encodeFlag\n"
 
@@ -52,27 +52,8 @@ static int checks = 0;
 
 /* ---------------------------------------------------------------- files */
 
-static void pathf(char *out, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(out, PATH_SIZE, fmt, ap);
-  va_end(ap);
-  if (n < 0 || n >= PATH_SIZE) { fprintf(stderr, "path too long: %s\n", out); exit(2); }
-}
 
-static void mkdirs(const char *path) {
-  char buf[PATH_SIZE];
-  pathf(buf, "%s", path);
-  for (char *p = buf + 1; *p; p++) {
-    if (*p == '/') { *p = 0; mkdir(buf, 0755); *p = '/'; }
-  }
-  mkdir(buf, 0755);
-}
 
-static void write_file(const char *path, const void *data, size_t len) {
-  FILE *f = fopen(path, "w");
-  if (!f || fwrite(data, 1, len, f) != len || fclose(f) != 0) { perror(path); exit(2); }
-}
 
 static void install(const char *root, const char *bundle) {
   char path[PATH_SIZE];
@@ -135,20 +116,7 @@ static int temp_fd(const char *dir, const char *text) {
   return fd;
 }
 
-static int count_open_fds(void) {
-  DIR *d = opendir("/proc/self/fd");
-  int n = 0;
-  if (!d) return -1;
-  while (readdir(d)) n++;
-  closedir(d);
-  return n;
-}
 
-static void remove_tree(const char *path) {
-  char cmd[4200];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
-  if (system(cmd) != 0) fprintf(stderr, "cleanup of %s failed\n", path);
-}
 
 /* Whether `manifest` has a record (a line) for the sandbox path `path`. */
 static int lists(const char *manifest, const char *path) {

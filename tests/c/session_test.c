@@ -6,6 +6,7 @@
  * -Wall -Wextra -Werror; a bug fails within WAIT_SECONDS instead of hanging. */
 #define _XOPEN_SOURCE 700 /* POSIX 2008 plus realpath */
 #include "ohfile.h"
+#include "test_files.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -41,30 +42,9 @@ static int failures = 0;
 
 /* ---------------------------------------------------------------- files */
 
-#define PATH_SIZE 4096
 
-/* snprintf into a PATH_SIZE buffer; a path that does not fit ends the test. */
-static void pathf(char *out, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(out, PATH_SIZE, fmt, ap);
-  va_end(ap);
-  if (n < 0 || n >= PATH_SIZE) { fprintf(stderr, "path too long: %s\n", out); exit(2); }
-}
 
-static void mkdirs(const char *path) {
-  char buf[PATH_SIZE];
-  pathf(buf, "%s", path);
-  for (char *p = buf + 1; *p; p++) {
-    if (*p == '/') { *p = 0; mkdir(buf, 0755); *p = '/'; }
-  }
-  mkdir(buf, 0755);
-}
 
-static void write_file(const char *path, const void *data, size_t len) {
-  FILE *f = fopen(path, "w");
-  if (!f || fwrite(data, 1, len, f) != len || fclose(f) != 0) { perror(path); exit(2); }
-}
 
 /* An installed app: bundle.json, a backup profile that allows backup, an empty sandbox. */
 static void install(const char *root, const char *bundle, const char *bundle_json) {
@@ -122,20 +102,7 @@ static char *read_all(const char *path, size_t *len) {
   return buf;
 }
 
-static int count_open_fds(void) {
-  DIR *d = opendir("/proc/self/fd");
-  int n = 0;
-  if (!d) return -1;
-  while (readdir(d)) n++;
-  closedir(d);
-  return n;
-}
 
-static void remove_tree(const char *path) {
-  char cmd[4200];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
-  if (system(cmd) != 0) fprintf(stderr, "cleanup of %s failed\n", path);
-}
 
 /* Compares the tree under a/rel with b/rel: the same entries (".backup" aside), file types,
  * permission bits, and for files the same size, mtime and bytes. Returns the entries seen. */
