@@ -875,19 +875,17 @@ fn install_python_ext(root: &Path, name: &str, hooks: &str) {
     install(root, name, &bundle, ALLOW);
 }
 
-#[test]
-fn at_most_three_bundles_are_in_flight() {
-    let a = tempfile::tempdir().unwrap();
-    let out = tempfile::tempdir().unwrap();
-    let names: Vec<String> = (0..6).map(|i| format!("com.example.slow{i}")).collect();
+/// `count` apps named `<prefix><i>` whose onBackupEx sleeps `seconds`, each with one small file.
+fn install_slow_apps(root: &Path, prefix: &str, count: usize, seconds: f64) -> Vec<String> {
+    let names: Vec<String> = (0..count).map(|i| format!("{prefix}{i}")).collect();
     for n in &names {
         install_python_ext(
-            a.path(),
+            root,
             n,
-            "HOOKS = {'onBackupEx': lambda info: (time.sleep(0.4), '')[1]}",
+            &format!("HOOKS = {{'onBackupEx': lambda info: (time.sleep({seconds}), '')[1]}}"),
         );
         put(
-            a.path(),
+            root,
             n,
             "data/storage/el2/base/files/a.txt",
             b"x",
@@ -895,6 +893,14 @@ fn at_most_three_bundles_are_in_flight() {
             1_600_000_000,
         );
     }
+    names
+}
+
+#[test]
+fn at_most_three_bundles_are_in_flight() {
+    let a = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let names = install_slow_apps(a.path(), "com.example.slow", 6, 0.4);
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let log = backup(a.path(), out.path(), &refs);
     let (mut open, mut most) = (0i32, 0i32);
@@ -1056,14 +1062,7 @@ fn app_mapping_relation_restores_into_the_target_and_broadcast_only_skips() {
 fn cancel_a_running_a_waiting_and_an_unknown_bundle() {
     let a = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
-    let names: Vec<String> = (0..4).map(|i| format!("com.example.slow{i}")).collect();
-    for n in &names {
-        install_python_ext(
-            a.path(),
-            n,
-            "HOOKS = {'onBackupEx': lambda info: (time.sleep(3), '')[1]}",
-        );
-    }
+    let names = install_slow_apps(a.path(), "com.example.slow", 4, 3.0);
     let client = Client::new(out.path());
     let s = open_session(a.path(), Scenario::Backup, &client).unwrap();
     s.append_backup_bundles(&names, None).unwrap();
@@ -1447,14 +1446,7 @@ fn priority_orders_waiting_bundles() {
     let a = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
     // Three slow bundles fill the slots; the four queued ones then start by priority.
-    let names: Vec<String> = (0..7).map(|i| format!("com.example.p{i}")).collect();
-    for n in &names {
-        install_python_ext(
-            a.path(),
-            n,
-            "HOOKS = {'onBackupEx': lambda info: (time.sleep(0.5), '')[1]}",
-        );
-    }
+    let names = install_slow_apps(a.path(), "com.example.p", 7, 0.5);
     let client = Client::new(out.path());
     let s = open_session(a.path(), Scenario::Backup, &client).unwrap();
     let prio = [9, 9, 9, 1, 5, 5, 7];
