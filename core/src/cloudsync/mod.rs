@@ -10,12 +10,16 @@
 pub mod backend;
 pub mod cloud_error;
 pub mod conditions;
+pub mod download;
+pub mod engine;
+pub mod fetch;
 pub mod local_store;
 pub mod location;
 pub mod object_key;
 pub mod progress;
 pub mod scope;
 pub mod state_db;
+pub mod syncer;
 
 pub use backend::{
     Change, ChangeKind, ChangePage, CloudBackend, DeleteCondition, GetOptions, ObjectMeta,

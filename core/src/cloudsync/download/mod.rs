@@ -1,0 +1,1 @@
+//! On-demand download (`CloudFileCache`, gallery `Download`), `cleanCache`, `getFileSyncState`.

@@ -1,0 +1,1 @@
+//! Bringing one cloud object down into the synced folder: resumable, hash-checked, atomic.
