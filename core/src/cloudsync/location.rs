@@ -18,6 +18,8 @@ use crate::error::{Error, ErrorCode, Result};
 pub const CLOUD_KEY: &str = "cloud";
 /// The `device.json` key giving the cloud quota in bytes.
 pub const QUOTA_KEY: &str = "cloudQuotaBytes";
+/// The `device.json` key turning the embedded store's fsync off (default on).
+pub const FSYNC_KEY: &str = "cloudFsync";
 
 /// The device's cloud folder, created if missing and resolved to an absolute path.
 pub fn cloud_root(device: &Device) -> Result<PathBuf> {
@@ -76,7 +78,23 @@ pub fn cloud_quota(device: &Device) -> Result<Option<u64>> {
 /// The device's cloud backend: today always the embedded [`LocalStore`] at [`cloud_root`] with
 /// the device's quota. The one place a remote backend will be chosen.
 pub fn open_cloud(device: &Device) -> Result<Arc<dyn CloudBackend>> {
-    Ok(Arc::new(LocalStore::for_device(device)?))
+    let store = LocalStore::for_device(device)?;
+    // `"cloudFsync": false` trades durability for speed (benchmarks on tmpfs, throwaway tests).
+    match device.info()?.raw.get(FSYNC_KEY) {
+        None | Some(Value::Null) | Some(Value::Bool(true)) => {}
+        Some(Value::Bool(false)) => store.set_fsync(false),
+        Some(other) => {
+            return Err(Error::new(
+                ErrorCode::InvalidArgument,
+                format!(
+                    "{}: \"{FSYNC_KEY}\" must be a boolean, not {}",
+                    device.root().join("device.json").display(),
+                    json_kind(other)
+                ),
+            ))
+        }
+    }
+    Ok(Arc::new(store))
 }
 
 #[cfg(test)]

@@ -82,3 +82,50 @@ pub enum FileSyncState {
     UploadSuccess = 5,
     UploadFailure = 6,
 }
+
+/// `from_i32` for the enums above: the documented number back to the variant.
+macro_rules! from_number {
+    ($t:ident { $($v:ident),* $(,)? }) => {
+        impl $t {
+            /// The variant with this documented number.
+            pub fn from_i32(n: i32) -> Option<$t> {
+                [$($t::$v),*].into_iter().find(|v| *v as i32 == n)
+            }
+        }
+    };
+}
+
+from_number!(SyncState { Uploading, UploadFailed, Downloading, DownloadFailed, Completed, Stopped });
+from_number!(SyncErrorType {
+    NoError, NetworkUnavailable, WifiUnavailable, BatteryLevelLow, BatteryLevelWarning,
+    CloudStorageFull, LocalStorageFull, DeviceTemperatureTooHigh, RemoteServerAbnormal,
+    ResponseTimeOut, UnknownError,
+});
+from_number!(DownloadState { Running, Completed, Failed, Stopped, Missing });
+from_number!(DownloadErrorType {
+    NoError, UnknownError, NetworkUnavailable, LocalStorageFull, ContentNotFound,
+    FrequentUserRequests,
+});
+from_number!(FileSyncState {
+    Uploading, Downloading, Completed, Stopped, ToBeUploaded, UploadSuccess, UploadFailure,
+});
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documented_numbers() {
+        assert_eq!(SyncState::Stopped as i32, 5);
+        assert_eq!(SyncErrorType::UnknownError as i32, 10);
+        assert_eq!(SyncErrorType::LocalStorageFull as i32, 6);
+        assert_eq!(DownloadState::Missing as i32, 4);
+        assert_eq!(DownloadErrorType::FrequentUserRequests as i32, 5);
+        assert_eq!(FileSyncState::UploadFailure as i32, 6);
+        for n in 0..=10 {
+            assert_eq!(SyncErrorType::from_i32(n).map(|v| v as i32), Some(n));
+        }
+        assert_eq!(SyncState::from_i32(6), None);
+        assert_eq!(FileSyncState::from_i32(-1), None);
+    }
+}
