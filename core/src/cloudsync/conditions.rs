@@ -51,7 +51,11 @@ impl Conditions {
     /// Reads the conditions now. A malformed value is 13900020 naming the key.
     pub fn read(device: &Device, scope: &SyncScope) -> Result<Conditions> {
         let info = device.info()?;
-        Conditions::from_json(&info.raw, scope.namespace(), &device.root().join("device.json"))
+        Conditions::from_json(
+            &info.raw,
+            scope.namespace(),
+            &device.root().join("device.json"),
+        )
     }
 
     fn from_json(raw: &Map<String, Value>, ns: &str, origin: &Path) -> Result<Conditions> {
@@ -84,15 +88,13 @@ impl Conditions {
                 "wifi" => Network::Wifi,
                 "cellular" => Network::Cellular,
                 "ethernet" => Network::Ethernet,
-                _ => {
-                    return Err(Error::new(
-                        ErrorCode::InvalidArgument,
-                        format!(
-                            "{}: \"network\" must be one of none, wifi, cellular, ethernet, not {s:?}",
-                            origin.display()
-                        ),
-                    ))
-                }
+                _ => return Err(Error::new(
+                    ErrorCode::InvalidArgument,
+                    format!(
+                        "{}: \"network\" must be one of none, wifi, cellular, ethernet, not {s:?}",
+                        origin.display()
+                    ),
+                )),
             },
             Some(v) => return Err(bad("network", "a string", v)),
         };
@@ -203,18 +205,36 @@ mod tests {
     #[test]
     fn preflight_codes_and_order() {
         let code = |v| conds(v).unwrap().preflight().unwrap_err().code();
-        assert_eq!(code(json!({"network": "none"})), ErrorCode::NetworkUnavailable);
+        assert_eq!(
+            code(json!({"network": "none"})),
+            ErrorCode::NetworkUnavailable
+        );
         assert_eq!(
             code(json!({"network": "none", "cloudSwitch": {"com.a.b": false}})),
             ErrorCode::NetworkUnavailable
         );
-        assert_eq!(code(json!({"cloudSwitch": {"com.a.b": false}})), ErrorCode::CloudNotReady);
-        assert_eq!(code(json!({"batteryLevel": 9})), ErrorCode::BatteryLevelWarning);
+        assert_eq!(
+            code(json!({"cloudSwitch": {"com.a.b": false}})),
+            ErrorCode::CloudNotReady
+        );
+        assert_eq!(
+            code(json!({"batteryLevel": 9})),
+            ErrorCode::BatteryLevelWarning
+        );
         // Boundaries: 10 % is enough; a charger makes any level enough; other apps' switches
         // do not matter.
-        assert!(conds(json!({"batteryLevel": 10})).unwrap().preflight().is_ok());
-        assert!(conds(json!({"batteryLevel": 1, "charging": true})).unwrap().preflight().is_ok());
-        assert!(conds(json!({"cloudSwitch": {"com.x.y": false}})).unwrap().preflight().is_ok());
+        assert!(conds(json!({"batteryLevel": 10}))
+            .unwrap()
+            .preflight()
+            .is_ok());
+        assert!(conds(json!({"batteryLevel": 1, "charging": true}))
+            .unwrap()
+            .preflight()
+            .is_ok());
+        assert!(conds(json!({"cloudSwitch": {"com.x.y": false}}))
+            .unwrap()
+            .preflight()
+            .is_ok());
     }
 
     #[test]

@@ -36,3 +36,14 @@ pub use progress::{
 };
 pub use scope::{parse_uri, SyncScope, APP_CLOUD_DIR};
 pub use state_db::{Dirty, FileRow, LocalStat, Position, StateDb, UploadStatus};
+pub use engine::{
+    mark_downloaded, run_once, run_once_report, RunControl, RunOutcome, RunReport, SyncedFolder,
+};
+pub use fetch::{
+    discard_partial, fetch_object, fetch_object_guarded, partial_len, FetchControl, FetchOutcome,
+    GuardedOutcome, PlaceGuard,
+};
+pub use download::{
+    file_sync_state, file_sync_states, DownloadKind, DownloadListener, Downloader,
+    MAX_SYNC_STATE_URIS,
+};

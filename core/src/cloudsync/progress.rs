@@ -95,19 +95,50 @@ macro_rules! from_number {
     };
 }
 
-from_number!(SyncState { Uploading, UploadFailed, Downloading, DownloadFailed, Completed, Stopped });
-from_number!(SyncErrorType {
-    NoError, NetworkUnavailable, WifiUnavailable, BatteryLevelLow, BatteryLevelWarning,
-    CloudStorageFull, LocalStorageFull, DeviceTemperatureTooHigh, RemoteServerAbnormal,
-    ResponseTimeOut, UnknownError,
+from_number!(SyncState {
+    Uploading,
+    UploadFailed,
+    Downloading,
+    DownloadFailed,
+    Completed,
+    Stopped
 });
-from_number!(DownloadState { Running, Completed, Failed, Stopped, Missing });
+from_number!(SyncErrorType {
+    NoError,
+    NetworkUnavailable,
+    WifiUnavailable,
+    BatteryLevelLow,
+    BatteryLevelWarning,
+    CloudStorageFull,
+    LocalStorageFull,
+    DeviceTemperatureTooHigh,
+    RemoteServerAbnormal,
+    ResponseTimeOut,
+    UnknownError,
+});
+from_number!(DownloadState {
+    Running,
+    Completed,
+    Failed,
+    Stopped,
+    Missing
+});
 from_number!(DownloadErrorType {
-    NoError, UnknownError, NetworkUnavailable, LocalStorageFull, ContentNotFound,
+    NoError,
+    UnknownError,
+    NetworkUnavailable,
+    LocalStorageFull,
+    ContentNotFound,
     FrequentUserRequests,
 });
 from_number!(FileSyncState {
-    Uploading, Downloading, Completed, Stopped, ToBeUploaded, UploadSuccess, UploadFailure,
+    Uploading,
+    Downloading,
+    Completed,
+    Stopped,
+    ToBeUploaded,
+    UploadSuccess,
+    UploadFailure,
 });
 
 #[cfg(test)]

@@ -87,14 +87,20 @@ pub fn parse_uri(device: &Device, uri: &str) -> Result<(SyncScope, String)> {
         let inner = path
             .strip_prefix(APP_CLOUD_DIR)
             .and_then(|p| p.strip_prefix('/'))
-            .ok_or_else(|| bad("the file is not in the app's cloud folder /data/storage/el2/cloud/"))?;
+            .ok_or_else(|| {
+                bad("the file is not in the app's cloud folder /data/storage/el2/cloud/")
+            })?;
         if !device.is_installed(authority) {
             return Err(bad("no such app on this device"));
         }
         (SyncScope::App(authority.to_string()), inner)
     };
     let rel = decode_path(inner).ok_or_else(|| bad("bad percent-encoding"))?;
-    if rel.is_empty() || rel.split('/').any(|s| s.is_empty() || s == "." || s == "..") {
+    if rel.is_empty()
+        || rel
+            .split('/')
+            .any(|s| s.is_empty() || s == "." || s == "..")
+    {
         return Err(bad("the path must name a file inside the synced folder"));
     }
     validate_key(&rel).map_err(|e| bad(e.detail()))?;
@@ -151,9 +157,11 @@ mod tests {
     #[test]
     fn app_and_gallery_uris_round_trip() {
         let (_d, device) = device_with_app("com.example.notes");
-        let (scope, rel) =
-            parse_uri(&device, "file://com.example.notes/data/storage/el2/cloud/a/b%20c.txt")
-                .unwrap();
+        let (scope, rel) = parse_uri(
+            &device,
+            "file://com.example.notes/data/storage/el2/cloud/a/b%20c.txt",
+        )
+        .unwrap();
         assert_eq!(scope, SyncScope::App("com.example.notes".into()));
         assert_eq!(rel, "a/b c.txt");
         assert_eq!(

@@ -135,7 +135,8 @@ impl StateDb {
     pub fn open(device: &Device, scope: &SyncScope) -> Result<StateDb> {
         let path = StateDb::path(device, scope)?;
         let conn = Connection::open(&path).map_err(db_error)?;
-        conn.busy_timeout(Duration::from_secs(30)).map_err(db_error)?;
+        conn.busy_timeout(Duration::from_secs(30))
+            .map_err(db_error)?;
         // WAL: readers never block the writer; NORMAL sync is durable at checkpoints and never
         // corrupts — a crash loses at most the last transactions, which the next scan redoes.
         conn.pragma_update(None, "journal_mode", "WAL")
@@ -320,7 +321,11 @@ mod tests {
             sha256: Some("AB".into()),
             size: 3,
             mtime_ms: 1000,
-            local: Some(LocalStat { size: 3, mtime_ns: 1_000_000_000, ino: 7 }),
+            local: Some(LocalStat {
+                size: 3,
+                mtime_ns: 1_000_000_000,
+                ino: 7,
+            }),
         };
         {
             let mut db = StateDb::open(&device, &scope).unwrap();

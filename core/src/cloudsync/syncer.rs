@@ -60,8 +60,10 @@ pub struct Syncer {
     emit_lock: Mutex<()>,
 }
 
-static REGISTRY: Lazy<Mutex<HashMap<(PathBuf, String), Weak<Syncer>>>> =
-    Lazy::new(|| Mutex::new(HashMap::new()));
+/// The syncers of this process by (device root, namespace).
+type Registry = HashMap<(PathBuf, String), Weak<Syncer>>;
+
+static REGISTRY: Lazy<Mutex<Registry>> = Lazy::new(|| Mutex::new(HashMap::new()));
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -208,11 +210,15 @@ impl Syncer {
                     // The time is recorded before COMPLETED goes out, so a listener that asks
                     // for it on COMPLETED sees the new value.
                     let _ = self.record_success();
-                    SyncProgress { state: SyncState::Completed, error: SyncErrorType::NoError }
+                    SyncProgress {
+                        state: SyncState::Completed,
+                        error: SyncErrorType::NoError,
+                    }
                 }
-                RunOutcome::Completed | RunOutcome::Stopped => {
-                    SyncProgress { state: SyncState::Stopped, error: SyncErrorType::NoError }
-                }
+                RunOutcome::Completed | RunOutcome::Stopped => SyncProgress {
+                    state: SyncState::Stopped,
+                    error: SyncErrorType::NoError,
+                },
                 RunOutcome::Failed { state, error } => SyncProgress { state, error },
             };
             let _ = self.record_event(terminal);
@@ -246,9 +252,15 @@ impl Syncer {
             Err(_) => return failed,
         };
         let progress = |state: SyncState| {
-            self.emit(SyncProgress { state, error: SyncErrorType::NoError });
+            self.emit(SyncProgress {
+                state,
+                error: SyncErrorType::NoError,
+            });
         };
-        let ctl = RunControl { stop, progress: &progress };
+        let ctl = RunControl {
+            stop,
+            progress: &progress,
+        };
         catch_unwind(AssertUnwindSafe(|| {
             run_once(&self.device, &self.scope, &*cloud, &ctl)
         }))
@@ -278,7 +290,12 @@ impl Syncer {
 
     fn record_event(&self, p: SyncProgress) -> Result<()> {
         let mut db = StateDb::open(&self.device, &self.scope)?;
-        db.write(|tx| tx.set_meta(META_LAST_EVENT, &format!("{},{}", p.state as i32, p.error as i32)))
+        db.write(|tx| {
+            tx.set_meta(
+                META_LAST_EVENT,
+                &format!("{},{}", p.state as i32, p.error as i32),
+            )
+        })
     }
 
     fn recorded_event(&self) -> Option<SyncProgress> {
@@ -300,9 +317,7 @@ fn deliver(f: &SyncListener, p: SyncProgress) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cloudsync::engine::test_support::{
-        app, cloud_files, set_device_json, write, World,
-    };
+    use crate::cloudsync::engine::test_support::{app, cloud_files, set_device_json, write, World};
     use crate::error::ErrorCode;
     use serde_json::json;
 
@@ -341,7 +356,10 @@ mod tests {
         assert_eq!(s.last_sync_time().unwrap(), 0);
         let (events, _) = listen(&s);
         assert!(lock(&events).is_empty(), "nothing to replay before any run");
-        let before = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as i64;
+        let before = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64;
         s.start().unwrap();
         assert!(s.wait_idle(Some(Duration::from_secs(30))));
         let ev = lock(&events).clone();
@@ -350,10 +368,16 @@ mod tests {
             .iter()
             .all(|p| p.error == SyncErrorType::NoError
                 && matches!(p.state, SyncState::Uploading | SyncState::Downloading)));
-        assert!(ev.contains(&SyncProgress { state: SyncState::Uploading, error: SyncErrorType::NoError }));
+        assert!(ev.contains(&SyncProgress {
+            state: SyncState::Uploading,
+            error: SyncErrorType::NoError
+        }));
         let t = s.last_sync_time().unwrap();
         assert!(t >= before, "{t} < {before}");
-        assert_eq!(cloud_files(&w.cloud()), vec![("notes/1.txt".to_string(), b"one".to_vec())]);
+        assert_eq!(
+            cloud_files(&w.cloud()),
+            vec![("notes/1.txt".to_string(), b"one".to_vec())]
+        );
         // One syncer per folder per process: a second handle shares its state.
         assert!(Arc::ptr_eq(&s, &Syncer::for_scope(&a, app()).unwrap()));
     }
@@ -365,7 +389,11 @@ mod tests {
         let s = Syncer::for_scope(&a, app()).unwrap();
         for (key, value, code) in [
             ("network", json!("none"), ErrorCode::NetworkUnavailable),
-            ("cloudSwitch", json!({ "com.example.notes": false }), ErrorCode::CloudNotReady),
+            (
+                "cloudSwitch",
+                json!({ "com.example.notes": false }),
+                ErrorCode::CloudNotReady,
+            ),
             ("batteryLevel", json!(9), ErrorCode::BatteryLevelWarning),
         ] {
             set_device_json(&a, key, value);
@@ -402,9 +430,19 @@ mod tests {
         }));
         s.start().unwrap();
         assert!(s.wait_idle(Some(Duration::from_secs(60))));
-        assert_eq!(terminal(&events), vec![COMPLETED], "one report for both runs");
-        let keys: Vec<String> = cloud_files(&w.cloud()).into_iter().map(|(k, _)| k).collect();
-        assert!(keys.contains(&"late.txt".to_string()), "the queued run did the late work");
+        assert_eq!(
+            terminal(&events),
+            vec![COMPLETED],
+            "one report for both runs"
+        );
+        let keys: Vec<String> = cloud_files(&w.cloud())
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert!(
+            keys.contains(&"late.txt".to_string()),
+            "the queued run did the late work"
+        );
         assert_eq!(keys.len(), 301);
     }
 
@@ -426,8 +464,15 @@ mod tests {
         s.start().unwrap();
         assert!(s.wait_idle(Some(Duration::from_secs(60))));
         assert_eq!(terminal(&events), vec![STOPPED]);
-        assert_eq!(s.last_sync_time().unwrap(), 0, "a stopped run is not a sync");
-        assert!(cloud_files(&w.cloud()).len() < 400, "stopped before the end");
+        assert_eq!(
+            s.last_sync_time().unwrap(),
+            0,
+            "a stopped run is not a sync"
+        );
+        assert!(
+            cloud_files(&w.cloud()).len() < 400,
+            "stopped before the end"
+        );
         assert!(s.unsubscribe(stopper));
         assert!(!s.unsubscribe(stopper));
         s.start().unwrap();
