@@ -58,6 +58,9 @@ pub struct Syncer {
     /// Serialises event delivery with the replay to a new listener, so no listener ever sees an
     /// older state after a newer one.
     emit_lock: Mutex<()>,
+    /// The thread delivering events right now: a listener that subscribes from inside its
+    /// callback is already in order and must not wait for the lock its own delivery holds.
+    emitting_on: Mutex<Option<std::thread::ThreadId>>,
 }
 
 /// The syncers of this process by (device root, namespace).
@@ -87,6 +90,7 @@ impl Syncer {
             inner: Mutex::new(Inner::default()),
             idle: Condvar::new(),
             emit_lock: Mutex::new(()),
+            emitting_on: Mutex::new(None),
         });
         reg.insert(key, Arc::downgrade(&s));
         Ok(s)
@@ -137,7 +141,8 @@ impl Syncer {
     /// Adds a listener and tells it the current state (the run's latest event, or the last
     /// terminal event this folder recorded) at once, on this thread.
     pub fn subscribe(&self, f: SyncListener) -> u64 {
-        let _order = lock(&self.emit_lock);
+        let reentrant = *lock(&self.emitting_on) == Some(std::thread::current().id());
+        let _order = (!reentrant).then(|| lock(&self.emit_lock));
         let (id, current) = {
             let mut inner = lock(&self.inner);
             inner.next_id += 1;
@@ -233,9 +238,7 @@ impl Syncer {
                 inner.pending = false;
                 inner.listeners.clone()
             };
-            for (_, f) in &listeners {
-                deliver(f, terminal);
-            }
+            self.deliver_all(&listeners, terminal);
             lock(&self.inner).delivering = false;
             self.idle.notify_all();
             return;
@@ -274,9 +277,16 @@ impl Syncer {
             inner.current = Some(p);
             inner.listeners.clone()
         };
-        for (_, f) in &listeners {
+        self.deliver_all(&listeners, p);
+    }
+
+    /// Calls every listener with `p`; the caller holds `emit_lock`.
+    fn deliver_all(&self, listeners: &[(u64, SyncListener)], p: SyncProgress) {
+        *lock(&self.emitting_on) = Some(std::thread::current().id());
+        for (_, f) in listeners {
             deliver(f, p);
         }
+        *lock(&self.emitting_on) = None;
     }
 
     fn record_success(&self) -> Result<()> {
@@ -528,6 +538,28 @@ mod tests {
         let s = Syncer::for_scope(&a, app()).unwrap();
         let (events, _) = listen(&s);
         assert_eq!(lock(&events).clone(), vec![COMPLETED]);
+    }
+
+    #[test]
+    fn a_listener_may_subscribe_and_unsubscribe_from_its_callback() {
+        let w = World::new();
+        let a = w.device("a");
+        write(&a, "x", b"x");
+        let s = Syncer::for_scope(&a, app()).unwrap();
+        let inner_events: Events = Arc::default();
+        let (s2, ie) = (Arc::clone(&s), Arc::clone(&inner_events));
+        let added = AtomicBool::new(false);
+        s.subscribe(Arc::new(move |p| {
+            if p.state == SyncState::Completed && !added.swap(true, Ordering::SeqCst) {
+                let ie = Arc::clone(&ie);
+                // Replayed at once, on this thread, without deadlocking on the delivery.
+                let id = s2.subscribe(Arc::new(move |p| lock(&ie).push(p)));
+                assert!(s2.unsubscribe(id));
+            }
+        }));
+        s.start().unwrap();
+        assert!(s.wait_idle(Some(Duration::from_secs(30))));
+        assert_eq!(lock(&inner_events).clone(), vec![COMPLETED]);
     }
 
     #[test]
