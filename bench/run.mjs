@@ -7,7 +7,9 @@
 // ratios to tar, plus peak RSS and the most fds open at once, and checks every restore against
 // the source; a failed run or a wrong restore makes the exit status non-zero. See bench/README.md.
 //
-// Options: --quick (small trees), --runs N (default 3), --only S,M, --no-build (use what is in
+// The cloud-sync part (`sync`: FileSync and CloudFileCache against rclone and cp) is cloudsync.mjs.
+//
+// Options: --quick (small trees), --runs N (default 3), --only S,M,sync, --no-build (use what is in
 // target/release), --work DIR (where the timed runs happen; default /dev/shm/ohfile-bench, a
 // tmpfs, else bench/data/work), --keep (leave the work folder in place).
 import { spawnSync } from 'node:child_process';
@@ -18,6 +20,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BUNDLE, FILES_DIR, ensureDataset, installApp } from './datasets.mjs';
 import { benchIncremental } from './incremental.mjs';
+import { benchCloudSync } from './cloudsync.mjs';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(benchDir, '..');
@@ -30,7 +33,7 @@ const TARGET = { backup: 1.25, restore: 1.3, rssBase: 16 * MiB, rssPerFile: 200,
 const RUN_TIMEOUT_MS = 10 * 60 * 1000;
 
 function parseArgs(argv) {
-  const o = { quick: false, runs: 3, only: ['S', 'M'], build: true, work: null, keep: false };
+  const o = { quick: false, runs: 3, only: ['S', 'M', 'SYNC'], build: true, work: null, keep: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') o.quick = true;
@@ -40,7 +43,7 @@ function parseArgs(argv) {
     else if (a === '--work') o.work = path.resolve(argv[++i]);
     else if (a === '--keep') o.keep = true;
     else if (a === '-h' || a === '--help') {
-      console.log('usage: node bench/run.mjs [--quick] [--runs N] [--only S,M] [--no-build] [--work DIR] [--keep]');
+      console.log('usage: node bench/run.mjs [--quick] [--runs N] [--only S,M,sync] [--no-build] [--work DIR] [--keep]');
       process.exit(0);
     } else {
       console.error(`bench: unknown option ${a}`);
@@ -48,8 +51,8 @@ function parseArgs(argv) {
     }
   }
   for (const name of o.only) {
-    if (!['S', 'M'].includes(name)) {
-      console.error(`bench: unknown dataset ${name} (S or M)`);
+    if (!['S', 'M', 'SYNC'].includes(name)) {
+      console.error(`bench: unknown dataset ${name} (S, M or sync)`);
       process.exit(2);
     }
   }
@@ -534,25 +537,43 @@ function idleNode(addon) {
 
 function main() {
   const started = Date.now();
-  log(`ohfile bench: ${mode} datasets ${opts.only.join(', ')}, best of ${opts.runs} runs, in ${work} (${onTmpfs ? 'tmpfs' : 'not tmpfs'})`);
-  const tools = build();
-  const idle = idleNode(tools.addon);
-  log(`idle Node with the release addon loaded: ${(idle.rssBytes / MiB).toFixed(1)} MiB RSS, ${idle.fds} fds`);
+  const datasets = opts.only.filter((n) => n !== 'SYNC');
+  log(`ohfile bench: ${mode} ${opts.only.join(', ')}, best of ${opts.runs} runs, in ${work} (${onTmpfs ? 'tmpfs' : 'not tmpfs'})`);
   const rows = [];
+  let idle = null;
+  let cloudSync = null;
   try {
-    for (const name of opts.only) rows.push(...benchDataset(name, tools, idle));
+    if (datasets.length) {
+      const tools = build();
+      idle = idleNode(tools.addon);
+      log(`idle Node with the release addon loaded: ${(idle.rssBytes / MiB).toFixed(1)} MiB RSS, ${idle.fds} fds`);
+      for (const name of datasets) rows.push(...benchDataset(name, tools, idle));
+    }
+    if (opts.only.includes('SYNC')) {
+      // build() above already built the release C library.
+      cloudSync = benchCloudSync({ quick: opts.quick, runs: opts.runs, build: opts.build && !datasets.length, work: path.join(work, mode, 'sync'), onTmpfs, repo, benchDir, dataDir, log, failures, discard });
+      cloudSync = { date: new Date().toISOString(), mode, ...cloudSync };
+    }
   } finally {
     cleanUp();
   }
-  const text = table(rows, idle);
-  log(`\n${text}`);
+  if (datasets.length) log(`\n${table(rows, idle)}`);
+  if (cloudSync && cloudSync.table) log(`\ncloud sync (${mode}):\n${cloudSync.table}`);
+  // Merged into the last results: a part not run this time (e.g. `--only sync`) keeps its numbers.
+  const resultsFile = path.join(benchDir, 'results.json');
+  let previous = {};
+  try {
+    previous = JSON.parse(fs.readFileSync(resultsFile, 'utf8'));
+  } catch {
+    /* none yet */
+  }
+  const backupPart = datasets.length
+    ? { mode, runs: opts.runs, cacheWarm: true, workDir: work, workOnTmpfs: onTmpfs, targets: TARGET, idleNode: idle, rows, incremental: incrementalResult }
+    : {};
   const results = {
+    ...previous,
+    ...backupPart,
     date: new Date().toISOString(),
-    mode,
-    runs: opts.runs,
-    cacheWarm: true,
-    workDir: work,
-    workOnTmpfs: onTmpfs,
     machine: {
       cpus: os.cpus().length,
       cpuModel: os.cpus()[0]?.model,
@@ -560,15 +581,13 @@ function main() {
       kernel: os.release(),
       node: process.version,
       tar: run('tar', ['--version']).stdout.split('\n')[0],
+      rclone: cloudSync ? cloudSync.rclone : previous.machine?.rclone,
     },
-    targets: TARGET,
-    idleNode: idle,
-    rows,
-    incremental: incrementalResult,
+    ...(cloudSync ? { cloudSync } : {}),
     failures,
     totalSeconds: (Date.now() - started) / 1000,
   };
-  fs.writeFileSync(path.join(benchDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  fs.writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
   log(`\nwrote bench/results.json; the whole bench took ${((Date.now() - started) / 1000).toFixed(0)} s`);
   if (failures.length) {
     log(`\n${failures.length} FAILURE(S):\n${failures.map((f) => `  - ${f}`).join('\n')}`);

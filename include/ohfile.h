@@ -216,9 +216,37 @@ enum ohf_status_code {
 #define OHF_BACKUP_CALLBACKS_VERSION 2
 
 /**
+ * The asset store of one app (the owner) on one device (see ohf_asset_store_open).
+ */
+typedef struct ohf_asset_store ohf_asset_store;
+
+/**
+ * CloudFileCache: brings cloud-only files of apps' cloud folders down on demand (see
+ * ohf_cloud_file_cache_new).
+ */
+typedef struct ohf_cloud_file_cache ohf_cloud_file_cache;
+
+/**
  * An opened device root (see ohf_device_open).
  */
 typedef struct ohf_device ohf_device;
+
+/**
+ * Download: brings gallery files (`file://media/…`) down on demand (see ohf_download_new).
+ */
+typedef struct ohf_download ohf_download;
+
+/**
+ * A FileSync (an app's cloud folder) or GallerySync (the device's media/ folder) (see
+ * ohf_file_sync_new, ohf_gallery_sync_new).
+ *
+ * Cloud sync in C (`@ohos.file.cloudSync`): ohf_file_sync, ohf_cloud_file_cache, ohf_download
+ * and ohf_cloud_sync_get_file_sync_state(s). Their functions return 401
+ * (OHF_STATUS_PARAMETER_ERROR) for a NULL or non-UTF-8 argument, as the JS API does for invalid
+ * parameters. Every function of a handle but its _free may be called from any thread, also
+ * concurrently.
+ */
+typedef struct ohf_file_sync ohf_file_sync;
 
 /**
  * A backup or restore session (see ohf_session_backup_new, ohf_session_incremental_new,
@@ -231,6 +259,99 @@ typedef struct ohf_session ohf_session;
  * (see `enum ohf_status_code`).
  */
 typedef int32_t ohf_status;
+
+/**
+ * Bytes: `size` bytes at `data` (the NDK's Asset_Blob).
+ */
+typedef struct ohf_asset_blob {
+  /**
+   * The number of bytes.
+   */
+  uint32_t size;
+  /**
+   * The bytes (NULL when `size` is 0 in a result).
+   */
+  uint8_t *data;
+} ohf_asset_blob;
+
+/**
+ * The value of an attribute; the member meant follows from the tag's type bits (the top four:
+ * 1 bool, 2 number, 3 bytes). The NDK's Asset_Value.
+ */
+typedef union ohf_asset_value {
+  /**
+   * For bool tags.
+   */
+  bool boolean;
+  /**
+   * For number tags.
+   */
+  uint32_t u32;
+  /**
+   * For bytes tags.
+   */
+  struct ohf_asset_blob blob;
+} ohf_asset_value;
+
+/**
+ * One attribute: a tag (`asset.Tag`, `ASSET_TAG_*`) and its value. The NDK's Asset_Attr.
+ */
+typedef struct ohf_asset_attr {
+  /**
+   * The tag.
+   */
+  uint32_t tag;
+  /**
+   * Its value.
+   */
+  union ohf_asset_value value;
+} ohf_asset_attr;
+
+/**
+ * One asset of a query result: its attributes. The NDK's Asset_Result.
+ */
+typedef struct ohf_asset_result {
+  /**
+   * The number of attributes.
+   */
+  uint32_t count;
+  /**
+   * The attributes (owned by the result set).
+   */
+  struct ohf_asset_attr *attrs;
+} ohf_asset_result;
+
+/**
+ * The assets a query found; release with ohf_asset_result_set_free. The NDK's Asset_ResultSet.
+ */
+typedef struct ohf_asset_result_set {
+  /**
+   * The number of assets.
+   */
+  uint32_t count;
+  /**
+   * The assets.
+   */
+  struct ohf_asset_result *results;
+} ohf_asset_result_set;
+
+/**
+ * How the last sync of an app's assets went (querySyncResult). The NDK's Asset_SyncResult.
+ */
+typedef struct ohf_asset_sync_result {
+  /**
+   * 0, or the error code that made the sync fail.
+   */
+  int32_t result_code;
+  /**
+   * The assets that should have been synced (0 when the sync failed before counting).
+   */
+  uint32_t total_count;
+  /**
+   * How many of them were not (0 when the sync failed before counting).
+   */
+  uint32_t failed_count;
+} ohf_asset_sync_result;
 
 /**
  * A file handed to on_file_ready (the `File` of the docs). The strings are valid only during the
@@ -344,6 +465,88 @@ typedef struct ohf_backup_callbacks {
 } ohf_backup_callbacks;
 
 /**
+ * A SyncState value (OHF_SYNC_STATE_*): where a sync run is.
+ */
+typedef int32_t ohf_sync_state;
+
+/**
+ * An ErrorType value (OHF_SYNC_ERROR_*): why a sync run failed.
+ */
+typedef int32_t ohf_sync_error;
+
+/**
+ * SyncProgress: one event of a sync run.
+ */
+typedef struct ohf_sync_progress {
+  /**
+   * OHF_SYNC_STATE_*.
+   */
+  ohf_sync_state state;
+  /**
+   * OHF_SYNC_ERROR_* (NO_ERROR while working and on success).
+   */
+  ohf_sync_error error;
+} ohf_sync_progress;
+
+/**
+ * A listener of a sync handle (see ohf_file_sync_on_progress for its thread).
+ */
+typedef void (*ohf_sync_progress_cb)(void *user_data, const struct ohf_sync_progress *progress);
+
+/**
+ * A finaliser for the user_data of a listener: called once, when the listener is removed (by
+ * its _off_progress function, or when its handle is freed), after its last call has returned.
+ */
+typedef void (*ohf_user_data_free_cb)(void *user_data);
+
+/**
+ * A State value (OHF_DOWNLOAD_STATE_*): where one download is.
+ */
+typedef int32_t ohf_download_state;
+
+/**
+ * A DownloadErrorType value (OHF_DOWNLOAD_ERROR_*): why a download failed.
+ */
+typedef int32_t ohf_download_error;
+
+/**
+ * DownloadProgress: one event of a download. `uri` is valid only during the call.
+ */
+typedef struct ohf_download_progress {
+  /**
+   * OHF_DOWNLOAD_STATE_*.
+   */
+  ohf_download_state state;
+  /**
+   * Bytes downloaded so far.
+   */
+  uint64_t processed;
+  /**
+   * The file's size in bytes.
+   */
+  uint64_t size;
+  /**
+   * The file's uri, as passed to the _start function (never NULL).
+   */
+  const char *uri;
+  /**
+   * OHF_DOWNLOAD_ERROR_* (NO_ERROR unless state is FAILED).
+   */
+  ohf_download_error error;
+} ohf_download_progress;
+
+/**
+ * A listener of a download handle (see ohf_cloud_file_cache_on_progress for its thread).
+ */
+typedef void (*ohf_download_progress_cb)(void *user_data,
+                                         const struct ohf_download_progress *progress);
+
+/**
+ * A FileSyncState value (OHF_FILE_SYNC_STATE_*): what getFileSyncState reports for one file.
+ */
+typedef int32_t ohf_file_sync_state;
+
+/**
  * One bundle of ohf_session_append_incremental_bundles (IncrementalBackupData). The strings and
  * the fd are read during the call only.
  */
@@ -387,6 +590,181 @@ typedef struct ohf_incremental_backup_time {
   int64_t last_incremental_time;
 } ohf_incremental_backup_time;
 
+/**
+ * SyncState.UPLOADING: the run is uploading local changes.
+ */
+#define OHF_SYNC_STATE_UPLOADING 0
+
+/**
+ * SyncState.UPLOAD_FAILED: the run failed while uploading (see the error).
+ */
+#define OHF_SYNC_STATE_UPLOAD_FAILED 1
+
+/**
+ * SyncState.DOWNLOADING: the run is bringing cloud changes down.
+ */
+#define OHF_SYNC_STATE_DOWNLOADING 2
+
+/**
+ * SyncState.DOWNLOAD_FAILED: the run failed while downloading (see the error).
+ */
+#define OHF_SYNC_STATE_DOWNLOAD_FAILED 3
+
+/**
+ * SyncState.COMPLETED: the run finished.
+ */
+#define OHF_SYNC_STATE_COMPLETED 4
+
+/**
+ * SyncState.STOPPED: the run was stopped (ohf_file_sync_stop).
+ */
+#define OHF_SYNC_STATE_STOPPED 5
+
+/**
+ * ErrorType.NO_ERROR.
+ */
+#define OHF_SYNC_ERROR_NO_ERROR 0
+
+/**
+ * ErrorType.NETWORK_UNAVAILABLE: the device lost its network.
+ */
+#define OHF_SYNC_ERROR_NETWORK_UNAVAILABLE 1
+
+/**
+ * ErrorType.WIFI_UNAVAILABLE.
+ */
+#define OHF_SYNC_ERROR_WIFI_UNAVAILABLE 2
+
+/**
+ * ErrorType.BATTERY_LEVEL_LOW: below 10 % without a charger.
+ */
+#define OHF_SYNC_ERROR_BATTERY_LEVEL_LOW 3
+
+/**
+ * ErrorType.BATTERY_LEVEL_WARNING.
+ */
+#define OHF_SYNC_ERROR_BATTERY_LEVEL_WARNING 4
+
+/**
+ * ErrorType.CLOUD_STORAGE_FULL: the cloud quota is used up.
+ */
+#define OHF_SYNC_ERROR_CLOUD_STORAGE_FULL 5
+
+/**
+ * ErrorType.LOCAL_STORAGE_FULL: no room on the device for a download.
+ */
+#define OHF_SYNC_ERROR_LOCAL_STORAGE_FULL 6
+
+/**
+ * ErrorType.DEVICE_TEMPERATURE_TOO_HIGH.
+ */
+#define OHF_SYNC_ERROR_DEVICE_TEMPERATURE_TOO_HIGH 7
+
+/**
+ * ErrorType.REMOTE_SERVER_ABNORMAL: the cloud failed.
+ */
+#define OHF_SYNC_ERROR_REMOTE_SERVER_ABNORMAL 8
+
+/**
+ * ErrorType.RESPONSE_TIME_OUT.
+ */
+#define OHF_SYNC_ERROR_RESPONSE_TIME_OUT 9
+
+/**
+ * ErrorType.UNKNOWN_ERROR.
+ */
+#define OHF_SYNC_ERROR_UNKNOWN_ERROR 10
+
+/**
+ * State.RUNNING: bytes are arriving.
+ */
+#define OHF_DOWNLOAD_STATE_RUNNING 0
+
+/**
+ * State.COMPLETED: the file is in place, complete and hash-checked.
+ */
+#define OHF_DOWNLOAD_STATE_COMPLETED 1
+
+/**
+ * State.FAILED: see the error.
+ */
+#define OHF_DOWNLOAD_STATE_FAILED 2
+
+/**
+ * State.STOPPED: stopped by a _stop function.
+ */
+#define OHF_DOWNLOAD_STATE_STOPPED 3
+
+/**
+ * State.MISSING: the download task is missing.
+ */
+#define OHF_DOWNLOAD_STATE_MISSING 4
+
+/**
+ * DownloadErrorType.NO_ERROR.
+ */
+#define OHF_DOWNLOAD_ERROR_NO_ERROR 0
+
+/**
+ * DownloadErrorType.UNKNOWN_ERROR.
+ */
+#define OHF_DOWNLOAD_ERROR_UNKNOWN_ERROR 1
+
+/**
+ * DownloadErrorType.NETWORK_UNAVAILABLE.
+ */
+#define OHF_DOWNLOAD_ERROR_NETWORK_UNAVAILABLE 2
+
+/**
+ * DownloadErrorType.LOCAL_STORAGE_FULL.
+ */
+#define OHF_DOWNLOAD_ERROR_LOCAL_STORAGE_FULL 3
+
+/**
+ * DownloadErrorType.CONTENT_NOT_FOUND: the cloud no longer has the file.
+ */
+#define OHF_DOWNLOAD_ERROR_CONTENT_NOT_FOUND 4
+
+/**
+ * DownloadErrorType.FREQUENT_USER_REQUESTS.
+ */
+#define OHF_DOWNLOAD_ERROR_FREQUENT_USER_REQUESTS 5
+
+/**
+ * FileSyncState.UPLOADING.
+ */
+#define OHF_FILE_SYNC_STATE_UPLOADING 0
+
+/**
+ * FileSyncState.DOWNLOADING.
+ */
+#define OHF_FILE_SYNC_STATE_DOWNLOADING 1
+
+/**
+ * FileSyncState.COMPLETED: in step with the cloud (local, or cloud-only).
+ */
+#define OHF_FILE_SYNC_STATE_COMPLETED 2
+
+/**
+ * FileSyncState.STOPPED.
+ */
+#define OHF_FILE_SYNC_STATE_STOPPED 3
+
+/**
+ * FileSyncState.TO_BE_UPLOADED: a local change waits for the next run.
+ */
+#define OHF_FILE_SYNC_STATE_TO_BE_UPLOADED 4
+
+/**
+ * FileSyncState.UPLOAD_SUCCESS.
+ */
+#define OHF_FILE_SYNC_STATE_UPLOAD_SUCCESS 5
+
+/**
+ * FileSyncState.UPLOAD_FAILURE.
+ */
+#define OHF_FILE_SYNC_STATE_UPLOAD_FAILURE 6
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -429,6 +807,117 @@ void ohf_device_free(struct ohf_device *dev);
 ohf_status ohf_backup_get_local_capabilities(const struct ohf_device *dev, int *out_fd);
 
 /**
+ * Opens the asset store of the app `owner` (a bundle name) on `dev` (which may be freed
+ * afterwards). On success `*out` receives a handle to release with ohf_asset_store_free. A
+ * handle may be used from any thread; calls on one handle run one at a time. A bad owner name is
+ * 401; a store that cannot be opened is 24000008 or 24000014.
+ */
+ohf_status ohf_asset_store_open(const struct ohf_device *dev,
+                                const char *owner,
+                                struct ohf_asset_store **out);
+
+/**
+ * Releases a store handle. NULL is a no-op.
+ */
+void ohf_asset_store_free(struct ohf_asset_store *store);
+
+/**
+ * asset.add(attributes): adds an asset (SECRET and ALIAS required). 401 for a missing,
+ * mistyped, empty, disallowed or out-of-range attribute (or more than 64); 24000003 when the
+ * alias exists and CONFLICT_RESOLUTION is not OVERWRITE; 24000005 when the device's lock state
+ * or password does not allow it.
+ */
+ohf_status ohf_asset_add(const struct ohf_asset_store *store,
+                         const struct ohf_asset_attr *attrs,
+                         uint32_t count);
+
+/**
+ * asset.remove(query): removes the assets that match. 24000002 when none does.
+ */
+ohf_status ohf_asset_remove(const struct ohf_asset_store *store,
+                            const struct ohf_asset_attr *query,
+                            uint32_t count);
+
+/**
+ * asset.update(query, attributesToUpdate): the query names one asset by ALIAS; the update may
+ * change the secret and the normal and local labels. 24000002 when no asset matches.
+ */
+ohf_status ohf_asset_update(const struct ohf_asset_store *store,
+                            const struct ohf_asset_attr *query,
+                            uint32_t query_count,
+                            const struct ohf_asset_attr *update,
+                            uint32_t update_count);
+
+/**
+ * asset.preQuery(query): opens a user-authentication session for assets with AUTH_TYPE ANY;
+ * `*out_challenge` receives its 32-byte challenge (release with ohf_asset_blob_free). End the
+ * session with ohf_asset_post_query. 24000016 beyond 16 sessions per app (32 in all).
+ */
+ohf_status ohf_asset_pre_query(const struct ohf_asset_store *store,
+                               const struct ohf_asset_attr *query,
+                               uint32_t count,
+                               struct ohf_asset_blob *out_challenge);
+
+/**
+ * asset.query(query): `*out` receives the matching assets (at least one: none is 24000002),
+ * released with ohf_asset_result_set_free. RETURN_TYPE ALL (with the secret) needs ALIAS, else
+ * 24000017; for AUTH_TYPE ANY assets also AUTH_CHALLENGE and AUTH_TOKEN (wrong: 24000004).
+ */
+ohf_status ohf_asset_query(const struct ohf_asset_store *store,
+                           const struct ohf_asset_attr *query,
+                           uint32_t count,
+                           struct ohf_asset_result_set *out);
+
+/**
+ * asset.postQuery(handle): ends the authentication session whose AUTH_CHALLENGE `handle` holds.
+ */
+ohf_status ohf_asset_post_query(const struct ohf_asset_store *store,
+                                const struct ohf_asset_attr *handle,
+                                uint32_t count);
+
+/**
+ * asset.querySyncResult(query): how the last sync of the app's assets went; `query` may hold
+ * GROUP_ID and REQUIRE_ATTR_ENCRYPTED. `*out` is {0, 0, 0} when none happened; the counts are 0
+ * when the sync failed before counting. Every argument error, a NULL `out` included, is
+ * 24000018.
+ */
+ohf_status ohf_asset_query_sync_result(const struct ohf_asset_store *store,
+                                       const struct ohf_asset_attr *query,
+                                       uint32_t count,
+                                       struct ohf_asset_sync_result *out);
+
+/**
+ * ohfile's software stand-in for user authentication (OpenHarmony's user-auth service): turns a
+ * challenge from ohf_asset_pre_query (or OH_Asset_PreQuery) of this store's app into an auth
+ * token to pass as AUTH_TOKEN with the same AUTH_CHALLENGE to the query. `*out_token` is
+ * released with ohf_asset_blob_free. The device needs a lock-screen password (the credential the
+ * user proves), else 24000005; a challenge that is not 32 bytes is 401.
+ */
+ohf_status ohf_asset_authenticate_user(const struct ohf_asset_store *store,
+                                       const uint8_t *challenge,
+                                       size_t challenge_len,
+                                       struct ohf_asset_blob *out_token);
+
+/**
+ * The attribute `tag` of one asset of a query result, or NULL when it has none (or `result` is
+ * NULL). The pointer is into the result set: valid until ohf_asset_result_set_free.
+ */
+const struct ohf_asset_attr *ohf_asset_result_find(const struct ohf_asset_result *result,
+                                                   uint32_t tag);
+
+/**
+ * Zeroes and releases bytes this library returned (a challenge, a token) and empties `*blob`.
+ * NULL is a no-op.
+ */
+void ohf_asset_blob_free(struct ohf_asset_blob *blob);
+
+/**
+ * Releases a result set from ohf_asset_query (zeroing every byte array) and empties `*set`.
+ * NULL is a no-op.
+ */
+void ohf_asset_result_set_free(struct ohf_asset_result_set *set);
+
+/**
  * The function behind ohf_backup_callbacks_init for programs built against the version-1 header
  * (which declared it as a function): fills a version-1 struct, i.e. zeroes every member up to
  * user_data_free and sets `version` to 1, writing nothing beyond. NULL is a no-op. Programs built
@@ -444,6 +933,234 @@ void ohf_backup_callbacks_init(struct ohf_backup_callbacks *callbacks);
  */
 ohf_status ohf_backup_callbacks_init_version(struct ohf_backup_callbacks *callbacks,
                                              uint32_t version);
+
+/**
+ * new FileSync(bundleName): syncs the app's cloud folder
+ * (`<root>/apps/<bundle>/sandbox/data/storage/el2/cloud/`) with its namespace in the device's
+ * cloud. `bundle_name` NULL is the calling app, `$OHFILE_BUNDLE` (`new FileSync()`). `dev` may be
+ * freed afterwards. A NULL `dev`/`out`, no bundle, or a bundle that is malformed or not installed
+ * is 401. Release the handle with ohf_file_sync_free.
+ *
+ * Handles of one folder share its syncer (one per folder in the process; one run at a time
+ * across processes), so a run started through one is seen by the listeners of all.
+ */
+ohf_status ohf_file_sync_new(const struct ohf_device *dev,
+                             const char *bundle_name,
+                             struct ohf_file_sync **out);
+
+/**
+ * new GallerySync(): syncs the device's gallery, `<root>/media/`, with the cloud's `media`
+ * namespace. Otherwise exactly an ohf_file_sync (ohf_file_sync_get_last_sync_time works too).
+ */
+ohf_status ohf_gallery_sync_new(const struct ohf_device *dev, struct ohf_file_sync **out);
+
+/**
+ * start(): starts a sync run (pull, then push) in the background and returns. Its progress
+ * reaches the listeners. While a run is in flight this succeeds and queues exactly one more run.
+ * Pre-flight checks of the device's conditions (device.json): 22400002 without network,
+ * 22400001 when the app's cloud switch is off, 22400003 below 10 % battery without a charger.
+ */
+ohf_status ohf_file_sync_start(struct ohf_file_sync *sync);
+
+/**
+ * stop(): stops the run in flight (its listeners then get STOPPED) and drops a queued one; the
+ * next start finishes the job. Succeeds when nothing runs. Returns without waiting for the run
+ * to wind down: ohf_file_sync_wait_idle does that.
+ */
+ohf_status ohf_file_sync_stop(struct ohf_file_sync *sync);
+
+/**
+ * getLastSyncTime(): when the last run that completed without error ended, in milliseconds
+ * since the Unix epoch; 0 before the first such run.
+ */
+ohf_status ohf_file_sync_get_last_sync_time(struct ohf_file_sync *sync, int64_t *out_ms);
+
+/**
+ * on('progress', callback): adds a listener; `*out_id` (never 0) names it for
+ * ohf_file_sync_off_progress. The folder's current state, or the last run's final event (also
+ * one recorded by another process), is delivered at once, on the calling thread, before this
+ * returns. Later events run on the folder's worker thread, one at a time, in order: DOWNLOADING
+ * and UPLOADING while working, then one of COMPLETED, UPLOAD_FAILED / DOWNLOAD_FAILED with the
+ * error, or STOPPED.
+ *
+ * A callback must not block for long: the run waits for it. It may call this library's
+ * functions, e.g. ohf_file_sync_start, or ohf_file_sync_off_progress for itself; the
+ * _on_progress and _wait_idle functions of any handle, which could wait for the callback itself,
+ * return 13900020 there. `user_data_free` (may be NULL) is called once when the listener is
+ * removed, after its last call. On failure (NULL `sync`, `callback` or `out_id`: 401) nothing is
+ * kept and `user_data_free` is not called.
+ */
+ohf_status ohf_file_sync_on_progress(struct ohf_file_sync *sync,
+                                     ohf_sync_progress_cb callback,
+                                     void *user_data,
+                                     ohf_user_data_free_cb user_data_free,
+                                     uint64_t *out_id);
+
+/**
+ * off('progress'[, callback]): removes the listener `id`, or every listener of this handle when
+ * `id` is 0; an id that is not registered is ignored. No call of a removed listener starts
+ * after this returns; from outside a progress callback it also waits for a call in progress on
+ * another thread, so user_data may be released right after (its user_data_free has run). From
+ * inside a progress callback it returns at once and user_data_free runs when the call in
+ * progress returns.
+ */
+ohf_status ohf_file_sync_off_progress(struct ohf_file_sync *sync, uint64_t id);
+
+/**
+ * Waits until no run is in flight or queued, at most `timeout_ms` milliseconds (negative: no
+ * limit). `*out_idle` is true when the folder is idle, false when the time ran out. When it is
+ * true, the final event of the run that ended has been delivered to every listener. From a
+ * progress callback: 13900020.
+ */
+ohf_status ohf_file_sync_wait_idle(struct ohf_file_sync *sync, int64_t timeout_ms, bool *out_idle);
+
+/**
+ * Removes the handle's listeners (as ohf_file_sync_off_progress with id 0) and frees it. A run
+ * in flight is not stopped: other handles of the folder, and a later one, see it (call
+ * ohf_file_sync_stop first to end it). NULL is a no-op. Must not run concurrently with another
+ * call on the same handle, nor from one of its callbacks.
+ */
+void ohf_file_sync_free(struct ohf_file_sync *sync);
+
+/**
+ * new CloudFileCache(): a downloader of files in apps' cloud folders on `dev` (which may be
+ * freed afterwards); data is not shared between handles. Release it with
+ * ohf_cloud_file_cache_free. A NULL argument is 401.
+ */
+ohf_status ohf_cloud_file_cache_new(const struct ohf_device *dev,
+                                    struct ohf_cloud_file_cache **out);
+
+/**
+ * start(uri): starts bringing the file down in the background and returns; progress reaches the
+ * listeners (at most about 10 RUNNING events per second, then COMPLETED, FAILED or STOPPED). The
+ * content goes to a temp file, is checked against the cloud version's hash, and appears under
+ * its name only complete. Partial data kept by an earlier stop is resumed. Two starts of one uri
+ * (from any handles of the process) share one download. A file that is already local completes
+ * at once (a local copy is never overwritten). A uri outside an app's cloud folder (a gallery
+ * uri included) is 14000002; a file the folder does not have (locally or in the cloud) is
+ * 13900002; no room for it is 13900025.
+ */
+ohf_status ohf_cloud_file_cache_start(struct ohf_cloud_file_cache *cache, const char *uri);
+
+/**
+ * stop(uri, needClean): stops the file's download (its listeners get STOPPED) and returns once
+ * it has ended. `need_clean` false keeps the partial data, so the next start resumes; true
+ * deletes it. Nothing running is fine; a bad uri is 14000002.
+ */
+ohf_status ohf_cloud_file_cache_stop(struct ohf_cloud_file_cache *cache,
+                                     const char *uri,
+                                     bool need_clean);
+
+/**
+ * cleanCache(uri): turns a synced local file back into a cloud-only entry and frees its space
+ * (synchronous; a download of it is stopped first). A file with local changes not uploaded yet
+ * is 13900001; no such file 13900002; a bad uri 14000002.
+ */
+ohf_status ohf_cloud_file_cache_clean_cache(struct ohf_cloud_file_cache *cache, const char *uri);
+
+/**
+ * on('progress', callback): adds a listener of every download of this handle; `*out_id` (never
+ * 0) names it for ohf_cloud_file_cache_off_progress. Callbacks run on the library's download
+ * threads: the events of one uri arrive one at a time and in order, those of different uris
+ * may arrive concurrently on different threads. A callback must not block for long; it may
+ * call this library's functions, e.g. ohf_cloud_file_cache_off_progress for itself, except the
+ * _on_progress and _wait_idle functions (13900020 there, as for ohf_file_sync_on_progress).
+ * `user_data_free` (may be NULL) is called once when the listener is removed, after its last
+ * call. NULL `cache`, `callback` or `out_id` is 401 (then nothing is kept and user_data_free is
+ * not called).
+ */
+ohf_status ohf_cloud_file_cache_on_progress(struct ohf_cloud_file_cache *cache,
+                                            ohf_download_progress_cb callback,
+                                            void *user_data,
+                                            ohf_user_data_free_cb user_data_free,
+                                            uint64_t *out_id);
+
+/**
+ * off('progress'[, callback]): removes the listener `id`, or every listener of this handle when
+ * `id` is 0, with the guarantees of ohf_file_sync_off_progress.
+ */
+ohf_status ohf_cloud_file_cache_off_progress(struct ohf_cloud_file_cache *cache, uint64_t id);
+
+/**
+ * Waits until no download of this handle is in flight, at most `timeout_ms` milliseconds
+ * (negative: no limit); `*out_idle` false means the time ran out. The final event of every
+ * download that ended has been delivered by then. From a progress callback: 13900020.
+ */
+ohf_status ohf_cloud_file_cache_wait_idle(struct ohf_cloud_file_cache *cache,
+                                          int64_t timeout_ms,
+                                          bool *out_idle);
+
+/**
+ * Removes the handle's listeners and frees it. Downloads in flight are not stopped by this
+ * (stop them first to end them). NULL is a no-op. Must not run concurrently with another call
+ * on the same handle, nor from one of its callbacks.
+ */
+void ohf_cloud_file_cache_free(struct ohf_cloud_file_cache *cache);
+
+/**
+ * new Download(): a downloader of gallery files (`file://media/<path>`) on `dev` (which may be
+ * freed afterwards). Release it with ohf_download_free. A NULL argument is 401.
+ */
+ohf_status ohf_download_new(const struct ohf_device *dev, struct ohf_download **out);
+
+/**
+ * start(uri): starts bringing a gallery file down, as ohf_cloud_file_cache_start does for app
+ * files. A uri that is not `file://media/<path>` is 14000002; a missing file 13900002.
+ */
+ohf_status ohf_download_start(struct ohf_download *download, const char *uri);
+
+/**
+ * stop(uri): stops the file's download, returning once it has ended, and always deletes its
+ * partial data (the next start begins again).
+ */
+ohf_status ohf_download_stop(struct ohf_download *download, const char *uri);
+
+/**
+ * on('progress', callback): as ohf_cloud_file_cache_on_progress (same threads and rules).
+ */
+ohf_status ohf_download_on_progress(struct ohf_download *download,
+                                    ohf_download_progress_cb callback,
+                                    void *user_data,
+                                    ohf_user_data_free_cb user_data_free,
+                                    uint64_t *out_id);
+
+/**
+ * off('progress'[, callback]): as ohf_cloud_file_cache_off_progress (0: every listener).
+ */
+ohf_status ohf_download_off_progress(struct ohf_download *download, uint64_t id);
+
+/**
+ * As ohf_cloud_file_cache_wait_idle.
+ */
+ohf_status ohf_download_wait_idle(struct ohf_download *download,
+                                  int64_t timeout_ms,
+                                  bool *out_idle);
+
+/**
+ * As ohf_cloud_file_cache_free. NULL is a no-op.
+ */
+void ohf_download_free(struct ohf_download *download);
+
+/**
+ * getFileSyncState(uri): the sync state of one file of an app's cloud folder or the gallery on
+ * `dev`, in `*out_state` (OHF_FILE_SYNC_STATE_*). A cloud-only file is COMPLETED. A malformed
+ * uri or one outside a synced folder is 14000002; a file neither local nor in the folder's
+ * cloud state is 13900002; a NULL argument 401.
+ */
+ohf_status ohf_cloud_sync_get_file_sync_state(const struct ohf_device *dev,
+                                              const char *uri,
+                                              ohf_file_sync_state *out_state);
+
+/**
+ * getFileSyncState(uris): the states of `count` files, written to `out_states[0..count]` (an
+ * array the caller provides) only when every uri is answered; the first bad uri decides the
+ * status (14000002, 13900002). At most 100 uris per call (more: 401). `uris`/`out_states` may be
+ * NULL when `count` is 0.
+ */
+ohf_status ohf_cloud_sync_get_file_sync_states(const struct ohf_device *dev,
+                                               const char *const *uris,
+                                               size_t count,
+                                               ohf_file_sync_state *out_states);
 
 /**
  * new SessionBackup(callbacks): opens a backup session on `dev` (which may be freed afterwards).

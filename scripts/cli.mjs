@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// The `ohfile` command: device clone, backup and restore through the public @ohos.file.backup API.
+// The `ohfile` command: device clone, backup and restore through the public @ohos.file.backup API,
+// and a cloud sync run through @ohos.file.cloudSync.
 //   ohfile capabilities [--root DIR]
 //   ohfile backup  --root DIR --to FOLDER   [bundle...]
 //   ohfile restore --root DIR --from FOLDER [bundle...]
 //   ohfile clone   --from ROOT_A --to ROOT_B [bundle...]
+//   ohfile sync    ROOT [bundle]
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -16,6 +18,9 @@ const USAGE = `usage:
   ohfile restore --root DIR --from FOLDER [bundle…] restore apps from a backup folder (a chain:
                                                    every run, in order)
   ohfile clone   --from ROOT_A --to ROOT_B [bundle…] clone apps from device A to device B
+  ohfile sync    ROOT [bundle]                     sync the app's cloud folder (FileSync) or, with
+                                                   no bundle, the gallery (GallerySync) with the
+                                                   device's cloud; exits 1 with the code on failure
   options: --quiet (no progress bar)`;
 
 function fail(msg) {
@@ -75,6 +80,55 @@ function report(kind, bundles) {
   return failed;
 }
 
+/**
+ * One sync run of the device at `root` (FileSync of `bundle`, or GallerySync), shown as it goes.
+ * Resolves with the final SyncProgress; rejects with the BusinessError of a refused start.
+ */
+async function syncRun(root, bundle, quiet) {
+  process.env.OHFILE_ROOT = root;
+  const { cloudSync } = require('../node-binding/lib/index.js');
+  const names = Object.fromEntries(Object.entries(cloudSync.SyncState).map(([k, v]) => [v, k]));
+  const s = bundle ? new cloudSync.FileSync(bundle) : new cloudSync.GallerySync();
+  const what = bundle || 'gallery';
+  let bar = null;
+  if (!quiet && process.stderr.isTTY) {
+    const cliProgress = require('cli-progress');
+    bar = new cliProgress.SingleBar(
+      { format: `sync ${what} [{bar}] {phase} | {value} batches | {duration_formatted}`, stream: process.stderr, hideCursor: true },
+      cliProgress.Presets.shades_classic,
+    );
+    bar.start(1, 0, { phase: 'STARTING' });
+  }
+  let batches = 0;
+  let armed = false;
+  const end = new Promise((resolve) => {
+    s.on('progress', (p) => {
+      if (!armed) return; // the state of an earlier run, replayed on registration
+      if (p.state === cloudSync.SyncState.UPLOADING || p.state === cloudSync.SyncState.DOWNLOADING) {
+        batches += 1;
+        if (bar) {
+          bar.setTotal(batches + 1);
+          bar.update(batches, { phase: names[p.state] });
+        }
+      } else resolve(p);
+    });
+  });
+  await new Promise((r) => setTimeout(r, 20));
+  armed = true;
+  try {
+    await s.start();
+    const last = await end;
+    if (bar) {
+      bar.setTotal(Math.max(batches, 1));
+      bar.update(Math.max(batches, 1), { phase: names[last.state] });
+    }
+    return { last, batches, names, time: bundle ? await s.getLastSyncTime() : null, errorName: Object.keys(cloudSync.ErrorType).find((k) => cloudSync.ErrorType[k] === last.error) };
+  } finally {
+    if (bar) bar.stop();
+    s.off('progress');
+  }
+}
+
 const args = process.argv.slice(2);
 const quiet = flag(args, '--quiet');
 const cmd = args.shift();
@@ -110,6 +164,16 @@ try {
     const r = await tools.clone(from, to, args, (p) => bar.tick(p)).finally(() => bar.stop());
     const failed = report('backup', r.backup) + report('restore', r.restore);
     process.exitCode = failed ? 1 : 0;
+  } else if (cmd === 'sync') {
+    if (!args.length || args.length > 2 || args.some((a) => a.startsWith('--'))) fail('sync takes ROOT [bundle]');
+    const root = path.resolve(args[0]);
+    const r = await syncRun(root, args[1], quiet);
+    if (r.last.state === 4) {
+      console.log(`sync ${args[1] || 'gallery'}: COMPLETED (${r.batches} batches)${r.time ? `, last sync ${new Date(r.time).toISOString()}` : ''}`);
+    } else {
+      console.log(`sync ${args[1] || 'gallery'}: ${r.names[r.last.state]} (error ${r.errorName}, ${r.last.error})`);
+      process.exitCode = 1;
+    }
   } else {
     fail(cmd ? `unknown command ${cmd}` : 'no command');
   }

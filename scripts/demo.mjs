@@ -1,8 +1,12 @@
 #!/usr/bin/env node
-// `npm run demo`: builds what it needs, makes two sample devices — A with three apps (one with a
-// Node backup extension, one that does not allow backup), B with the same apps freshly installed —
-// clones A's apps to B through the public @ohos.file.backup API with a progress bar, and checks
-// that B's sandboxes now equal A's byte for byte, with modes and mtimes.
+// `npm run demo`: builds what it needs, then two acts.
+// 1. Clone: makes two sample devices — A with three apps (one with a Node backup extension, one
+//    that does not allow backup), B with the same apps freshly installed — clones A's apps to B
+//    through the public @ohos.file.backup API with a progress bar, and checks that B's sandboxes
+//    now equal A's byte for byte, with modes and mtimes.
+// 2. Cloud: two devices share one cloud (@ohos.file.cloudSync). A file created on the phone is
+//    cloud-only on the tablet until CloudFileCache brings it down (progress bar); then both edit
+//    one note at once, and after syncing both versions are there: `notes.txt` and `notes(1).txt`.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
@@ -19,6 +23,7 @@ if (!run(process.execPath, [path.join(repo, 'scripts', 'build.mjs')])) process.e
 const require = createRequire(import.meta.url);
 const cliProgress = require('cli-progress');
 const tools = require('../node-binding/lib/tools/clone.js');
+const { cloudSync } = require('../node-binding/lib/index.js');
 
 const EXTENSION = `import BackupExtensionAbility from '@ohos.application.BackupExtensionAbility';
 export default class PhotosBackup extends BackupExtensionAbility {
@@ -60,6 +65,116 @@ function tree(dir) {
   };
   if (existsSync(dir)) walk(dir);
   return out;
+}
+
+// ---- act 2: two devices, one cloud ----------------------------------------------------------
+
+const DRIVE = 'com.example.drive';
+const CLOUD_DIR = 'data/storage/el2/cloud';
+const sha = (buf) => createHash('sha256').update(buf).digest('hex');
+
+/** Runs `fn` with $OHFILE_ROOT = `root` (the cloudSync objects take their device from it). */
+function onDevice(root, fn) {
+  const old = process.env.OHFILE_ROOT;
+  process.env.OHFILE_ROOT = root;
+  try {
+    return fn();
+  } finally {
+    if (old === undefined) delete process.env.OHFILE_ROOT;
+    else process.env.OHFILE_ROOT = old;
+  }
+}
+
+/** One FileSync run of the drive app on `root`; resolves with the final SyncProgress. */
+async function syncDrive(label, root) {
+  const s = onDevice(root, () => new cloudSync.FileSync(DRIVE));
+  const names = Object.fromEntries(Object.entries(cloudSync.SyncState).map(([k, v]) => [v, k]));
+  const seen = [];
+  let armed = false;
+  const end = new Promise((resolve) => {
+    s.on('progress', (p) => {
+      if (!armed) return; // the state of an earlier run, replayed on registration
+      if (seen[seen.length - 1] !== names[p.state]) seen.push(names[p.state]);
+      if (p.state !== cloudSync.SyncState.UPLOADING && p.state !== cloudSync.SyncState.DOWNLOADING) resolve(p);
+    });
+  });
+  await new Promise((r) => setTimeout(r, 20));
+  armed = true;
+  await s.start();
+  const last = await end;
+  s.off('progress');
+  console.log(`  ${label.padEnd(7)} FileSync.start() → ${seen.join(' → ')}`);
+  return last;
+}
+
+function uriOf(rel) {
+  return `file://${DRIVE}/${CLOUD_DIR}/${rel}`;
+}
+
+function stateName(root, rel) {
+  const s = onDevice(root, () => cloudSync.getFileSyncState(uriOf(rel)));
+  return Object.keys(cloudSync.FileSyncState).find((k) => cloudSync.FileSyncState[k] === s);
+}
+
+async function cloudAct(work) {
+  console.log('\nAct 2 — two devices, one cloud (@ohos.file.cloudSync)');
+  const cloud = path.join(work, 'cloud');
+  const [phone, tablet] = [path.join(work, 'phone'), path.join(work, 'tablet')];
+  const folder = (root) => path.join(root, 'apps', DRIVE, 'sandbox', CLOUD_DIR);
+  for (const root of [phone, tablet]) {
+    mkdirSync(folder(root), { recursive: true });
+    writeFileSync(path.join(root, 'apps', DRIVE, 'bundle.json'), JSON.stringify({ versionCode: 1, versionName: '1.0.0' }));
+    writeFileSync(path.join(root, 'device.json'), JSON.stringify({ deviceType: 'default', cloud }));
+  }
+  console.log(`  phone ${phone} and tablet ${tablet} share the cloud ${cloud}`);
+
+  const report = Buffer.alloc(48 << 20);
+  for (let i = 0; i < report.length; i += 4096) report.writeUInt32LE(i, i);
+  writeFileSync(path.join(folder(phone), 'report.pdf'), report);
+  writeFileSync(path.join(folder(phone), 'notes.txt'), 'shopping: milk\n');
+  let ok = (await syncDrive('phone', phone)).state === cloudSync.SyncState.COMPLETED;
+  ok = (await syncDrive('tablet', tablet)).state === cloudSync.SyncState.COMPLETED && ok;
+  const cloudOnly = !existsSync(path.join(folder(tablet), 'report.pdf'));
+  console.log(`  tablet  report.pdf: getFileSyncState = ${stateName(tablet, 'report.pdf')}, local file: ${cloudOnly ? 'none (cloud-only)' : 'PRESENT'}`);
+  ok &&= cloudOnly;
+
+  // Bring it down with CloudFileCache, showing its progress events as a bar.
+  const cache = onDevice(tablet, () => new cloudSync.CloudFileCache(DRIVE));
+  const bar = new cliProgress.SingleBar({ format: '  tablet  CloudFileCache [{bar}] {percentage}% | {value}/{total} MiB', noTTYOutput: true, notTTYSchedule: 1000 }, cliProgress.Presets.shades_classic);
+  const mib = (b) => Math.round((b / 1048576) * 10) / 10;
+  bar.start(mib(report.length), 0);
+  const downloaded = await new Promise((resolve, reject) => {
+    cache.on('progress', (p) => {
+      bar.update(mib(p.processed));
+      if (p.state !== cloudSync.State.RUNNING) resolve(p);
+    });
+    cache.start(uriOf('report.pdf')).catch(reject);
+  });
+  cache.off('progress');
+  bar.stop();
+  const same = downloaded.state === cloudSync.State.COMPLETED && sha(readFileSync(path.join(folder(tablet), 'report.pdf'))) === sha(report);
+  console.log(`  tablet  report.pdf downloaded: ${same ? 'identical to the phone\'s' : 'DIFFERENT'} (getFileSyncState = ${stateName(tablet, 'report.pdf')})`);
+  ok &&= same;
+
+  // Both edit the same note before either syncs: nothing may be lost.
+  await new Promise((resolve, reject) => {
+    cache.on('progress', (p) => p.state !== cloudSync.State.RUNNING && resolve());
+    cache.start(uriOf('notes.txt')).catch(reject);
+  });
+  cache.off('progress');
+  writeFileSync(path.join(folder(phone), 'notes.txt'), 'shopping: milk, bread (edited on the phone)\n');
+  writeFileSync(path.join(folder(tablet), 'notes.txt'), 'shopping: milk, eggs (edited on the tablet)\n');
+  console.log('  phone and tablet both edit notes.txt, then sync (phone first):');
+  ok = (await syncDrive('phone', phone)).state === cloudSync.SyncState.COMPLETED && ok;
+  ok = (await syncDrive('tablet', tablet)).state === cloudSync.SyncState.COMPLETED && ok;
+  ok = (await syncDrive('phone', phone)).state === cloudSync.SyncState.COMPLETED && ok;
+  const notes = readdirSync(folder(tablet)).filter((f) => f.startsWith('notes')).sort();
+  for (const f of notes) console.log(`  tablet  ${f.padEnd(13)} ${JSON.stringify(readFileSync(path.join(folder(tablet), f), 'utf8'))}`);
+  const onPhone = ['notes.txt', 'notes(1).txt'].map((f) => `${f} ${existsSync(path.join(folder(phone), f)) ? 'local' : `cloud-only (${stateName(phone, f)})`}`);
+  console.log(`  phone   ${onPhone.join(', ')}`);
+  const both = notes.includes('notes(1).txt') && notes.includes('notes.txt');
+  console.log(both ? '\nBoth versions kept: the cloud\'s under the name, the tablet\'s own edit as notes(1).txt.' : '\nConflict handling FAILED: a version is missing.');
+  return ok && both;
 }
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'ohfile-demo-'));
@@ -125,6 +240,7 @@ try {
   }
   console.log(same ? '\nClone verified.' : '\nClone verification FAILED.');
   process.exitCode = same && Object.values(r.restore).every((x) => x.ok) ? 0 : 1;
+  if (!(await cloudAct(work))) process.exitCode = 1;
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

@@ -101,6 +101,14 @@ step('C tests', () => {
     failed += 1;
     return false;
   }
+  // The cloud-sync example, the same way: two devices sharing a cloud, a download on the second.
+  const syncExample = path.join(out, 'sync');
+  if (run('cc', [...cflags, path.join('examples-c', 'sync.c'), path.join(lib, 'libohfile.a'), '-lpthread', '-ldl', '-lm', '-o', syncExample]).status !== 0) return false;
+  if (run('sh', [path.join('tests', 'c', 'run_sync_example.sh'), syncExample]).status === 0) passed += 1;
+  else {
+    failed += 1;
+    return false;
+  }
   const cxx = ['-std=c++11', '-Wall', '-Wextra', '-Werror', '-Iinclude', 'tests/c/header_cpp.cpp', `-L${lib}`, '-lohfile', '-o', path.join(out, 'header_cpp')];
   if (spawnSync('c++', ['--version']).status === 0) {
     if (run('c++', cxx).status !== 0) return false;

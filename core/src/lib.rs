@@ -1,6 +1,7 @@
 //! ohfile-core: the behaviour of ohfile's OpenHarmony services on Linux. No FFI and no napi here;
 //! `ohfile-ffi` (C) and `ohfile-node` (Node) only translate to and from these types.
 
+pub mod asset;
 pub mod backup;
 pub mod cloudsync;
 pub mod device;

@@ -2,8 +2,11 @@
 #![allow(non_camel_case_types)]
 #![allow(clippy::missing_safety_doc)] // the safety contract of each function is in the header
 
+mod asset;
 mod boundary;
 mod callbacks;
+pub mod cloudsync;
+mod cloudsync_listeners;
 mod session;
 mod session_incremental;
 mod strings;

@@ -6,4 +6,11 @@ function deviceRoot() {
   return root ? root : null;
 }
 
-module.exports = { deviceRoot };
+// The calling app, for the APIs that act on "the app itself" (cloudSync.FileSync(),
+// CloudFileCache(), fileUri.getUriFromPath): $OHFILE_BUNDLE, read at each call; null when unset.
+function callingBundle() {
+  const bundle = process.env.OHFILE_BUNDLE;
+  return bundle ? bundle : null;
+}
+
+module.exports = { deviceRoot, callingBundle };

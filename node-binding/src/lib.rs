@@ -2,6 +2,8 @@
 //! results out, core errors into a form the JS facade turns into BusinessError objects.
 //! Blocking work runs on libuv's pool (AsyncTask), never on the JS thread.
 
+pub mod asset;
+pub mod cloudsync;
 mod errors;
 pub mod session;
 

@@ -3,6 +3,8 @@
 declare module '@kit.CoreFileKit' {
   import backup from '@ohos.file.backup';
   import fileIo from '@ohos.file.fs';
+  import cloudSync from '@ohos.file.cloudSync';
+  import fileUri from '@ohos.file.fileuri';
   import BackupExtensionAbility, { BundleVersion } from '@ohos.application.BackupExtensionAbility';
-  export { backup, fileIo, BackupExtensionAbility, BundleVersion };
+  export { backup, fileIo, cloudSync, fileUri, BackupExtensionAbility, BundleVersion };
 }

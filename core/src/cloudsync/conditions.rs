@@ -88,13 +88,15 @@ impl Conditions {
                 "wifi" => Network::Wifi,
                 "cellular" => Network::Cellular,
                 "ethernet" => Network::Ethernet,
-                _ => return Err(Error::new(
-                    ErrorCode::InvalidArgument,
-                    format!(
+                _ => {
+                    return Err(Error::new(
+                        ErrorCode::InvalidArgument,
+                        format!(
                         "{}: \"network\" must be one of none, wifi, cellular, ethernet, not {s:?}",
                         origin.display()
                     ),
-                )),
+                    ))
+                }
             },
             Some(v) => return Err(bad("network", "a string", v)),
         };

@@ -530,7 +530,10 @@ mod tests {
 
     fn partials(device: &Device) -> Vec<PathBuf> {
         let dir = partial_dir(device, &app()).unwrap();
-        fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect()
+        fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect()
     }
 
     #[test]
@@ -588,7 +591,10 @@ mod tests {
         let device = w.device("a");
         let cloud = w.cloud();
         let v1 = put(&cloud, "k", &pattern(3 * 1024 * 1024, 3));
-        assert_eq!(fetch(&device, &cloud, &v1, Some(CHUNK)).0.unwrap(), FetchOutcome::Stopped);
+        assert_eq!(
+            fetch(&device, &cloud, &v1, Some(CHUNK)).0.unwrap(),
+            FetchOutcome::Stopped
+        );
         assert!(partial_len(&device, &app(), "k", &v1.version).unwrap() > 0);
 
         // The cloud moved on: resuming v1 is impossible, and nothing of it stays.
@@ -600,10 +606,16 @@ mod tests {
         assert!(!local(&device, "k").exists());
 
         // A partial of v2, then a fetch of v3: the v2 partial goes, v3 lands whole.
-        assert_eq!(fetch(&device, &cloud, &v2, Some(CHUNK)).0.unwrap(), FetchOutcome::Stopped);
+        assert_eq!(
+            fetch(&device, &cloud, &v2, Some(CHUNK)).0.unwrap(),
+            FetchOutcome::Stopped
+        );
         let v3_data = pattern(2 * 1024 * 1024, 5);
         let v3 = put(&cloud, "k", &v3_data);
-        assert!(matches!(fetch(&device, &cloud, &v3, None).0.unwrap(), FetchOutcome::Done(_)));
+        assert!(matches!(
+            fetch(&device, &cloud, &v3, None).0.unwrap(),
+            FetchOutcome::Done(_)
+        ));
         assert_eq!(partial_len(&device, &app(), "k", &v2.version).unwrap(), 0);
         assert_eq!(fs::read(local(&device, "k")).unwrap(), v3_data);
         assert!(partials(&device).is_empty());
@@ -616,7 +628,10 @@ mod tests {
         let device = w.device("a");
         let cloud = w.cloud();
         let meta = put(&cloud, "c.bin", &pattern(3 * 1024 * 1024, 6));
-        assert_eq!(fetch(&device, &cloud, &meta, Some(CHUNK)).0.unwrap(), FetchOutcome::Stopped);
+        assert_eq!(
+            fetch(&device, &cloud, &meta, Some(CHUNK)).0.unwrap(),
+            FetchOutcome::Stopped
+        );
         let [partial] = partials(&device).try_into().unwrap();
         let mut f = OpenOptions::new().write(true).open(&partial).unwrap();
         f.write_all(b"garbage").unwrap();
@@ -627,7 +642,10 @@ mod tests {
         assert!(!local(&device, "c.bin").exists());
         assert!(partials(&device).is_empty());
         // The next attempt starts over and succeeds.
-        assert!(matches!(fetch(&device, &cloud, &meta, None).0.unwrap(), FetchOutcome::Done(_)));
+        assert!(matches!(
+            fetch(&device, &cloud, &meta, None).0.unwrap(),
+            FetchOutcome::Done(_)
+        ));
     }
 
     #[test]
@@ -652,7 +670,10 @@ mod tests {
 
         // A symlink at the final name is replaced by the file, its target untouched.
         let meta = put(&cloud, "link", b"replaced");
-        assert!(matches!(fetch(&device, &cloud, &meta, None).0.unwrap(), FetchOutcome::Done(_)));
+        assert!(matches!(
+            fetch(&device, &cloud, &meta, None).0.unwrap(),
+            FetchOutcome::Done(_)
+        ));
         assert!(fs::symlink_metadata(dir.join("link")).unwrap().is_file());
         assert_eq!(fs::read(outside.join("x")).unwrap(), b"keep");
     }
@@ -667,9 +688,15 @@ mod tests {
         let e = fetch(&device, &cloud, &meta, None).0.unwrap_err();
         assert_eq!(e.code().code(), 13900025);
         assert!(!local(&device, "big").exists());
-        assert_eq!(partial_len(&device, &app(), "big", &meta.version).unwrap(), 0);
+        assert_eq!(
+            partial_len(&device, &app(), "big", &meta.version).unwrap(),
+            0
+        );
         set_device_json(&device, "localFreeBytes", serde_json::Value::Null);
-        assert!(matches!(fetch(&device, &cloud, &meta, None).0.unwrap(), FetchOutcome::Done(_)));
+        assert!(matches!(
+            fetch(&device, &cloud, &meta, None).0.unwrap(),
+            FetchOutcome::Done(_)
+        ));
     }
 
     #[test]
@@ -696,7 +723,10 @@ mod tests {
         let e = fetch(&device, &cloud, &meta, None).0.unwrap_err();
         assert_eq!(e.code(), ErrorCode::NetworkUnavailable);
         set_device_json(&device, "network", serde_json::json!("wifi"));
-        assert!(matches!(fetch(&device, &cloud, &meta, None).0.unwrap(), FetchOutcome::Done(_)));
+        assert!(matches!(
+            fetch(&device, &cloud, &meta, None).0.unwrap(),
+            FetchOutcome::Done(_)
+        ));
     }
 
     #[test]
@@ -705,9 +735,15 @@ mod tests {
         let device = w.device("a");
         let cloud = w.cloud();
         let meta = put(&cloud, "gone", &pattern(3 * 1024 * 1024, 9));
-        assert_eq!(fetch(&device, &cloud, &meta, Some(CHUNK)).0.unwrap(), FetchOutcome::Stopped);
+        assert_eq!(
+            fetch(&device, &cloud, &meta, Some(CHUNK)).0.unwrap(),
+            FetchOutcome::Stopped
+        );
         discard_partial(&device, &app(), "gone").unwrap();
-        assert_eq!(partial_len(&device, &app(), "gone", &meta.version).unwrap(), 0);
+        assert_eq!(
+            partial_len(&device, &app(), "gone", &meta.version).unwrap(),
+            0
+        );
         discard_partial(&device, &app(), "never-fetched").unwrap();
         cloud
             .delete(BUNDLE, "gone", &crate::cloudsync::DeleteCondition::Always)
@@ -735,10 +771,16 @@ mod tests {
         let r = fetch_object_guarded(&device, &app(), &cloud, &meta, PlaceGuard::Absent, &mut ctl);
         assert_eq!(r.unwrap(), GuardedOutcome::LocalChanged);
         assert_eq!(fs::read(dir.join("g")).unwrap(), b"local edit");
-        assert_eq!(partial_len(&device, &app(), "g", &meta.version).unwrap(), meta.size);
+        assert_eq!(
+            partial_len(&device, &app(), "g", &meta.version).unwrap(),
+            meta.size
+        );
         // Placing it later needs no download.
         let rec = Recording::new(&cloud);
-        assert!(matches!(fetch(&device, &rec, &meta, None).0.unwrap(), FetchOutcome::Done(_)));
+        assert!(matches!(
+            fetch(&device, &rec, &meta, None).0.unwrap(),
+            FetchOutcome::Done(_)
+        ));
         assert!(rec.get_offsets.lock().unwrap().is_empty());
         assert_eq!(fs::read(dir.join("g")).unwrap(), pattern(100_000, 10));
     }

@@ -27,15 +27,10 @@ pub use backend::{
 };
 pub use cloud_error::{CloudError, CloudResult};
 pub use conditions::{Conditions, Network};
-pub use local_store::LocalStore;
-pub use location::{cloud_quota, cloud_root, open_cloud};
-pub use object_key::{validate_key, validate_namespace, MAX_KEY_LEN, MEDIA_NAMESPACE};
-pub use progress::{
-    DownloadErrorType, DownloadProgress, DownloadState, FileSyncState, SyncErrorType,
-    SyncProgress, SyncState,
+pub use download::{
+    file_sync_state, file_sync_states, DownloadKind, DownloadListener, Downloader,
+    MAX_SYNC_STATE_URIS,
 };
-pub use scope::{parse_uri, SyncScope, APP_CLOUD_DIR};
-pub use state_db::{Dirty, FileRow, LocalStat, Position, StateDb, UploadStatus};
 pub use engine::{
     mark_downloaded, run_once, run_once_report, RunControl, RunOutcome, RunReport, SyncedFolder,
 };
@@ -43,7 +38,12 @@ pub use fetch::{
     discard_partial, fetch_object, fetch_object_guarded, partial_len, FetchControl, FetchOutcome,
     GuardedOutcome, PlaceGuard,
 };
-pub use download::{
-    file_sync_state, file_sync_states, DownloadKind, DownloadListener, Downloader,
-    MAX_SYNC_STATE_URIS,
+pub use local_store::LocalStore;
+pub use location::{cloud_quota, cloud_root, open_cloud};
+pub use object_key::{validate_key, validate_namespace, MAX_KEY_LEN, MEDIA_NAMESPACE};
+pub use progress::{
+    DownloadErrorType, DownloadProgress, DownloadState, FileSyncState, SyncErrorType, SyncProgress,
+    SyncState,
 };
+pub use scope::{parse_uri, SyncScope, APP_CLOUD_DIR};
+pub use state_db::{Dirty, FileRow, LocalStat, Position, StateDb, UploadStatus};

@@ -229,6 +229,18 @@ fn back_up(
             process: process_error(ErrorCode::TarFailed, &format!("{path}: {}", e.message())),
         });
     }
+    // The app's TRUSTED_DEVICE assets travel beside its data as one sealed file, never in a part
+    // and never in manage.json (the restore takes it out before placing data).
+    if let Some(package) = crate::asset::export_for_backup(&inner.device, &job.name) {
+        let fd = anonymous_file(&temp_dir, &package)?.into();
+        let manifest_fd = sender.item_manifest(&[])?;
+        sender.send(FileReady {
+            bundle_name: job.name.clone(),
+            uri: crate::asset::SYNC_PACKAGE_URI.into(),
+            fd,
+            manifest_fd,
+        })?;
+    }
     let index = anonymous_file(&temp_dir, &manage::to_json(&sender.index))?;
     let all_files = match sender.incremental.take() {
         Some(inc) => Some(inc.finish()?.into()),

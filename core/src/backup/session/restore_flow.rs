@@ -70,6 +70,7 @@ pub(super) fn run(inner: &Arc<Inner>, job: &Job, plan: &RestorePlan) -> Outcome 
     job.ctl.start_timer(floor);
 
     let result = serve_handles(inner, job, plan, &restore_dir)
+        .map(|()| import_assets(inner, &job.name, &plan.target, &restore_dir))
         .and_then(|_| {
             place_data(
                 inner,
@@ -129,6 +130,18 @@ fn prepare(sandbox: &std::path::Path) -> Result<(Beneath, OwnedFd)> {
     let _ = std::fs::remove_dir_all(sandbox.join(RESTORE_DIR)); // leftovers of an interrupted restore
     let dir = root.mkdirs(std::path::Path::new(RESTORE_DIR), 0o700)?;
     Ok((root, dir))
+}
+
+/// The sealed asset package of the bundle's backup, if the client handed one over: taken out of
+/// the restore folder (it never reaches the sandbox) and imported for the restore target. Its
+/// problems are recorded as the target app's asset sync result, never the bundle's.
+fn import_assets(inner: &Arc<Inner>, source: &str, target: &str, restore_dir: &OwnedFd) {
+    let name = crate::asset::SYNC_PACKAGE_URI;
+    if let Ok(package) = read_at(restore_dir, name) {
+        remove_at(restore_dir, name);
+        remove_at(restore_dir, &format!("{name}.rp"));
+        crate::asset::import_from_restore(&inner.device, source, target, &package);
+    }
 }
 
 /// Answers getFileHandle requests until the bundle is published (or stopped).

@@ -7,6 +7,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::path::Path;
+use std::rc::Rc;
 
 use sha2::{Digest, Sha256};
 
@@ -47,7 +48,10 @@ impl SyncedFolder {
                 let local = scope.local_dir(device);
                 let depth = APP_CLOUD_DIR.trim_matches('/').split('/').count();
                 let sandbox = local.ancestors().nth(depth).ok_or_else(|| {
-                    Error::new(ErrorCode::InvalidArgument, "app cloud folder has no sandbox")
+                    Error::new(
+                        ErrorCode::InvalidArgument,
+                        "app cloud folder has no sandbox",
+                    )
                 })?;
                 let beneath = Beneath::open(sandbox)?;
                 let rel = APP_CLOUD_DIR.trim_matches('/');
@@ -246,57 +250,83 @@ impl SyncedFolder {
 
     /// Every regular file of the folder, recursively, as `(key, stat)`: symlinks are not
     /// followed, special files and names that are not UTF-8 are passed over, and so are the
-    /// `.ohfile-tmp-*` temps of writes in progress.
+    /// `.ohfile-tmp-*` temps of writes in progress. An entry that vanishes during the scan is
+    /// simply not there; any other failure fails the scan (a folder it could not read must not
+    /// look empty, or its files would count as deleted).
     pub fn scan(&self) -> Result<Vec<(String, LocalStat)>> {
         let mut out = Vec::new();
-        let mut stack: Vec<(OwnedFd, String)> = vec![(self.root_dir()?, String::new())];
-        while let Some((fd, prefix)) = stack.pop() {
-            let mut dir = DirStream::new(fd).map_err(|e| {
-                Error::io(&e, format!("cannot read folder {}", shown_dir(&prefix)))
-            })?;
-            while let Some((name, d_type)) = dir
-                .next_entry()
-                .map_err(|e| Error::io(&e, format!("cannot read folder {}", shown_dir(&prefix))))?
-            {
+        // Depth first; a directory stays open only while children of it wait to be opened, so
+        // the open fds stay near the depth of the tree, whatever its breadth.
+        let mut todo: Vec<(ParentDir, String)> = vec![(None, String::new())];
+        while let Some((parent, prefix)) = todo.pop() {
+            let read_error =
+                |e: io::Error| Error::io(&e, format!("cannot read folder {}", shown_dir(&prefix)));
+            let fd = match parent {
+                None => self.root_dir()?,
+                Some((p, name)) => match open_subdir(p.fd(), &name) {
+                    Ok(fd) => fd,
+                    Err(e) if vanished(&e) => continue,
+                    Err(e) => return Err(read_error(e)),
+                },
+            };
+            let dir = Rc::new(DirStream::new(fd).map_err(read_error)?);
+            let mut failed = None;
+            dir.for_each(|name, d_type| {
                 let bytes = name.to_bytes();
                 if bytes == b"." || bytes == b".." || bytes.starts_with(TEMP_PREFIX.as_bytes()) {
-                    continue;
+                    return;
                 }
                 let Ok(utf8) = std::str::from_utf8(bytes) else {
-                    continue;
+                    return;
                 };
-                let kind = match d_type {
-                    libc::DT_REG => libc::S_IFREG,
-                    libc::DT_DIR => libc::S_IFDIR,
-                    libc::DT_UNKNOWN => 0,
-                    _ => continue,
+                let is_dir = match d_type {
+                    libc::DT_DIR => true,
+                    libc::DT_REG | libc::DT_UNKNOWN => false,
+                    _ => return,
                 };
-                let key = format!("{prefix}{utf8}");
-                if kind == libc::S_IFDIR {
-                    match open_subdir(dir.fd(), &name) {
-                        Ok(sub) => stack.push((sub, format!("{key}/"))),
-                        // Gone or replaced since the listing: the next scan sees what is there.
-                        Err(_) => continue,
-                    }
-                    continue;
-                }
-                let st = match fstatat_nofollow(dir.fd(), &name) {
-                    Ok(st) => st,
-                    Err(_) => continue,
-                };
-                match st.st_mode & libc::S_IFMT {
-                    libc::S_IFREG => out.push((key, stat_of(&st))),
-                    libc::S_IFDIR if kind == 0 => {
-                        if let Ok(sub) = open_subdir(dir.fd(), &name) {
-                            stack.push((sub, format!("{key}/")));
+                if !is_dir {
+                    match fstatat_nofollow(dir.fd(), name) {
+                        Ok(st) if st.st_mode & libc::S_IFMT == libc::S_IFREG => {
+                            out.push((format!("{prefix}{utf8}"), stat_of(&st)));
+                            return;
+                        }
+                        // Only a DT_UNKNOWN entry may turn out to be a directory.
+                        Ok(st)
+                            if d_type == libc::DT_UNKNOWN
+                                && st.st_mode & libc::S_IFMT == libc::S_IFDIR => {}
+                        Ok(_) => return,
+                        Err(e) if vanished(&e) => return,
+                        Err(e) => {
+                            failed.get_or_insert(e);
+                            return;
                         }
                     }
-                    _ => {}
                 }
+                todo.push((
+                    Some((dir.clone(), name.to_owned())),
+                    format!("{prefix}{utf8}/"),
+                ));
+            })
+            .map_err(read_error)?;
+            if let Some(e) = failed {
+                return Err(read_error(e));
             }
         }
         Ok(out)
     }
+}
+
+/// Where a directory waiting to be scanned is: in this open directory under this name (`None`:
+/// the folder itself).
+type ParentDir = Option<(Rc<DirStream>, CString)>;
+
+/// Whether an error says the entry is gone or is no longer what it was (replaced by a file or a
+/// symlink): the scan sees the folder as it is.
+fn vanished(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::ENOENT) | Some(libc::ENOTDIR) | Some(libc::ELOOP)
+    )
 }
 
 fn shown_dir(prefix: &str) -> &str {
@@ -319,8 +349,12 @@ fn check_name(key: &str, name: &str) -> Result<()> {
 }
 
 fn cstr(name: &str) -> Result<CString> {
-    CString::new(name.as_bytes())
-        .map_err(|_| Error::new(ErrorCode::InvalidArgument, format!("{name:?} has a NUL byte")))
+    CString::new(name.as_bytes()).map_err(|_| {
+        Error::new(
+            ErrorCode::InvalidArgument,
+            format!("{name:?} has a NUL byte"),
+        )
+    })
 }
 
 /// The [`LocalStat`] of a `stat` (the same fields [`LocalStat::of`] reads from `Metadata`).
@@ -373,6 +407,7 @@ fn open_subdir(dir: BorrowedFd<'_>, name: &CStr) -> io::Result<OwnedFd> {
 }
 
 /// A `readdir` stream over an owned directory fd (the fd stays usable for `*at` calls).
+/// Single-threaded by construction (it is neither `Send` nor `Sync`: it holds a raw pointer).
 struct DirStream {
     dir: std::ptr::NonNull<libc::DIR>,
 }
@@ -399,8 +434,9 @@ impl DirStream {
         unsafe { BorrowedFd::borrow_raw(libc::dirfd(self.dir.as_ptr())) }
     }
 
-    /// The next entry's name and `d_type`; `None` at the end.
-    fn next_entry(&mut self) -> io::Result<Option<(CString, u8)>> {
+    /// Calls `f` with each entry's name and `d_type`, in directory order. The name is only valid
+    /// during the call (it lives in the stream's buffer), which saves copying every name.
+    fn for_each(&self, mut f: impl FnMut(&CStr, u8)) -> io::Result<()> {
         loop {
             // readdir reports errors only through errno, so clear it first.
             // SAFETY: writing the thread's errno.
@@ -410,17 +446,18 @@ impl DirStream {
             if ent.is_null() {
                 let e = io::Error::last_os_error();
                 return match e.raw_os_error() {
-                    Some(0) | None => Ok(None),
+                    Some(0) | None => Ok(()),
                     Some(libc::EINTR) => continue,
                     _ => Err(e),
                 };
             }
-            // SAFETY: readdir returned a valid entry that lives until the next call.
+            // SAFETY: readdir returned a valid entry that lives until the next readdir call,
+            // which happens only after `f` returns.
             let (name, d_type) = unsafe {
                 let ent = &*ent;
                 (CStr::from_ptr(ent.d_name.as_ptr()), ent.d_type)
             };
-            return Ok(Some((name.to_owned(), d_type)));
+            f(name, d_type);
         }
     }
 }

@@ -18,7 +18,6 @@ pub(crate) mod test_support;
 #[cfg(test)]
 mod tests;
 
-
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::fd::AsRawFd;
@@ -336,7 +335,10 @@ impl RunLock {
                 return Ok(Some(RunLock { _file: file }));
             }
             let e = io::Error::last_os_error();
-            if !matches!(e.raw_os_error(), Some(libc::EWOULDBLOCK) | Some(libc::EINTR)) {
+            if !matches!(
+                e.raw_os_error(),
+                Some(libc::EWOULDBLOCK) | Some(libc::EINTR)
+            ) {
                 return Err(Error::io(&e, format!("cannot lock {}", path.display())));
             }
             if stop.load(Ordering::Relaxed) {

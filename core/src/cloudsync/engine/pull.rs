@@ -10,7 +10,9 @@ use super::rows::{cloud_only, in_step, is_in_step, local_new};
 use super::{Halt, Run};
 use crate::cloudsync::backend::{Change, ChangeKind, ObjectMeta};
 use crate::cloudsync::cloud_error::CloudError;
-use crate::cloudsync::fetch::{discard_partial, fetch_into, FetchControl, GuardedOutcome, PlaceGuard};
+use crate::cloudsync::fetch::{
+    discard_partial, fetch_into, FetchControl, GuardedOutcome, PlaceGuard,
+};
 use crate::cloudsync::progress::SyncState;
 use crate::cloudsync::state_db::{Dirty, FileRow, LocalStat, Position, UploadStatus, META_CURSOR};
 use crate::error::{Error, ErrorCode, Result};
@@ -57,7 +59,10 @@ impl Run<'_> {
         let mut seen: HashSet<String> = HashSet::new();
         loop {
             self.check()?;
-            let page = match self.cloud.changes_since(self.ns(), cursor, self.tuning.pull_page) {
+            let page = match self
+                .cloud
+                .changes_since(self.ns(), cursor, self.tuning.pull_page)
+            {
                 Ok(p) => p,
                 Err(CloudError::CursorExpired { .. }) if cursor != 0 => {
                     // The cloud was replaced or wiped: pull everything, then compare.
@@ -328,7 +333,11 @@ impl Run<'_> {
 
     /// After a full pull: rows of files the cloud no longer has at all. A local copy is kept and
     /// uploaded again; cloud-only rows go.
-    fn reconcile(&mut self, seen: &HashSet<String>, flagged: bool) -> std::result::Result<(), Halt> {
+    fn reconcile(
+        &mut self,
+        seen: &HashSet<String>,
+        flagged: bool,
+    ) -> std::result::Result<(), Halt> {
         let rows = self.db.load_all().map_err(|e| self.fail(e))?;
         let mut plans: Vec<Planned> = Vec::new();
         for (key, r) in rows {

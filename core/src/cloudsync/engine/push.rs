@@ -11,7 +11,9 @@ use super::folder::{Entry, SyncedFolder};
 use super::pull::{Plan, Planned};
 use super::rows::{in_step, is_in_step, local_new, meta_of};
 use super::{Halt, Run, Tuning};
-use crate::cloudsync::backend::{CloudBackend, DeleteCondition, ObjectMeta, PutCondition, PutOptions};
+use crate::cloudsync::backend::{
+    CloudBackend, DeleteCondition, ObjectMeta, PutCondition, PutOptions,
+};
 use crate::cloudsync::cloud_error::CloudError;
 use crate::cloudsync::conditions::Conditions;
 use crate::cloudsync::progress::{SyncErrorType, SyncState};
@@ -95,8 +97,21 @@ impl Run<'_> {
     fn plan_push(
         &mut self,
     ) -> std::result::Result<(Vec<(Job, Option<FileRow>)>, Vec<FileRow>, Vec<FileRow>), Halt> {
-        let mut rows: HashMap<String, FileRow> = self.db.load_all().map_err(|e| self.fail(e))?;
-        let files = self.folder.scan().map_err(|e| self.fail(e))?;
+        // The scan waits on the filesystem, loading the rows on SQLite: do both at once.
+        let (folder, db) = (&self.folder, &self.db);
+        let (rows, files) = std::thread::scope(|s| {
+            let scan = s.spawn(|| folder.scan());
+            let rows = db.load_all();
+            let files = scan.join().unwrap_or_else(|_| {
+                Err(Error::new(
+                    ErrorCode::InnerError,
+                    "the folder scan panicked",
+                ))
+            });
+            (rows, files)
+        });
+        let mut rows: HashMap<String, FileRow> = rows.map_err(|e| self.fail(e))?;
+        let files = files.map_err(|e| self.fail(e))?;
         let mut jobs = Vec::new();
         let mut adopt = Vec::new();
         for (key, stat) in files {
@@ -270,7 +285,8 @@ impl Run<'_> {
                     if current.as_ref() != Some(&a.marked) {
                         // Another writer (a download, cleanCache) changed the row meanwhile:
                         // keep its view, adding only what the cloud now holds.
-                        if let (Outcome::Uploaded { meta, .. }, Some(mut cur)) = (&outcome, current) {
+                        if let (Outcome::Uploaded { meta, .. }, Some(mut cur)) = (&outcome, current)
+                        {
                             cur.cloud_version = Some(meta.version.clone());
                             cur.sha256 = Some(meta.sha256.clone());
                             cur.size = meta.size;
@@ -404,8 +420,7 @@ impl Uploader<'_> {
                             if i >= jobs.len() {
                                 break;
                             }
-                            if self.stop.load(Ordering::Relaxed) || halted.load(Ordering::Relaxed)
-                            {
+                            if self.stop.load(Ordering::Relaxed) || halted.load(Ordering::Relaxed) {
                                 mine.push((i, Outcome::Skipped));
                                 continue;
                             }
@@ -413,7 +428,12 @@ impl Uploader<'_> {
                             let prev = last_look.load(Ordering::Relaxed);
                             if now >= prev + CONDITIONS_EVERY_MS
                                 && last_look
-                                    .compare_exchange(prev, now, Ordering::Relaxed, Ordering::Relaxed)
+                                    .compare_exchange(
+                                        prev,
+                                        now,
+                                        Ordering::Relaxed,
+                                        Ordering::Relaxed,
+                                    )
                                     .is_ok()
                             {
                                 if let Some(e) = self.condition_error() {
@@ -518,10 +538,9 @@ fn classify(e: CloudError) -> Outcome {
             match e.code() {
                 ErrorCode::NetworkUnavailable => Outcome::Fatal(e),
                 // The cloud's own disk is full: to this device that is a full cloud.
-                ErrorCode::NoSpace | ErrorCode::QuotaExceeded => Outcome::Fatal(Error::new(
-                    ErrorCode::QuotaExceeded,
-                    e.detail().to_string(),
-                )),
+                ErrorCode::NoSpace | ErrorCode::QuotaExceeded => {
+                    Outcome::Fatal(Error::new(ErrorCode::QuotaExceeded, e.detail().to_string()))
+                }
                 _ => Outcome::Failed,
             }
         }

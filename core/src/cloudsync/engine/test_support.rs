@@ -100,14 +100,21 @@ pub fn files(device: &Device) -> Vec<(String, Vec<u8>)> {
     let root = folder(device, &app());
     let mut out = Vec::new();
     fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
-        let Ok(entries) = fs::read_dir(dir) else { return };
+        let Ok(entries) = fs::read_dir(dir) else {
+            return;
+        };
         for e in entries {
             let e = e.unwrap();
             let t = e.file_type().unwrap();
             if t.is_dir() {
                 walk(root, &e.path(), out);
             } else if t.is_file() {
-                let rel = e.path().strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                let rel = e
+                    .path()
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
                 out.push((rel, fs::read(e.path()).unwrap()));
             }
         }

@@ -1,0 +1,19 @@
+// Seed 002 (API 10–11, English): CloudFileCache-start-promise (line 857), unmodified.
+// Above it: the doc's "Modules to Import" line.
+import cloudSync from '@ohos.file.cloudSync';
+
+// ---- example, verbatim ----
+import { BusinessError } from '@ohos.base';
+import fileUri from '@ohos.file.fileuri';
+let fileCache = new cloudSync.CloudFileCache();
+let path = "/data/storage/el2/cloud/1.txt";
+let uri = fileUri.getUriFromPath(path);
+fileCache.on('progress', (pg: cloudSync.DownloadProgress) => {
+console.info("download state:" + pg.state);
+});
+fileCache.start(uri).then(() => {
+console.info("start download successfully");
+}).catch((err: BusinessError) => {
+console.info("start download failed with error message: " + err.message + ", error code: " + err.code);
+});
+// ---- end of example ----

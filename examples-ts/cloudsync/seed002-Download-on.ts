@@ -1,0 +1,10 @@
+// Seed 002 (API 10–11, English): Download-on (line 320), unmodified.
+// Above it: the doc's "Modules to Import" line.
+import cloudSync from '@ohos.file.cloudSync';
+
+// ---- example, verbatim ----
+let download = new cloudSync.Download();
+download.on('progress', (pg: cloudSync.DownloadProgress) => {
+console.info("download state: " + pg.state);
+});
+// ---- end of example ----

@@ -1,0 +1,15 @@
+// Seed 002 (API 10–11, English): GallerySync-stop-callback (line 259), unmodified.
+// Above it: the doc's "Modules to Import" line.
+import cloudSync from '@ohos.file.cloudSync';
+
+// ---- example, verbatim ----
+import { BusinessError } from '@ohos.base';
+let gallerySync = new cloudSync.GallerySync();
+gallerySync.stop((err: BusinessError) => {
+if (err) {
+console.info("stop sync failed with error message: " + err.message + ", error code: " + err.code);
+} else {
+console.info("stop sync successfully");
+}
+});
+// ---- end of example ----

@@ -1,0 +1,3 @@
+'use strict';
+// `import { util } from '@kit.ArkTS'`
+exports.util = require('../arkts').util;

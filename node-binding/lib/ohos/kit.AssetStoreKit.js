@@ -1,0 +1,3 @@
+'use strict';
+// `import { asset } from '@kit.AssetStoreKit'`
+exports.asset = require('../asset');

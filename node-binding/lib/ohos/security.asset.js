@@ -1,0 +1,3 @@
+'use strict';
+// `import asset from '@ohos.security.asset'`
+module.exports = require('../asset');

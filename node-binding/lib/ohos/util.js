@@ -1,0 +1,3 @@
+'use strict';
+// `import util from '@ohos.util'`
+module.exports = require('../arkts').util;
