@@ -74,6 +74,12 @@ pub fn parse_uri(device: &Device, uri: &str) -> Result<(SyncScope, String)> {
     let rest = uri
         .strip_prefix("file://")
         .ok_or_else(|| bad("not a file:// URI"))?;
+    // The gallery documents spell its files `file:///media/…` (empty authority): the same place.
+    let rest = if rest.starts_with("/media/") {
+        &rest[1..]
+    } else {
+        rest
+    };
     if rest.contains(['?', '#']) {
         return Err(bad("a query or fragment is not allowed"));
     }
@@ -170,6 +176,8 @@ mod tests {
         );
         let (scope, rel) = parse_uri(&device, "file://media/image/7").unwrap();
         assert_eq!((scope, rel.as_str()), (SyncScope::Gallery, "image/7"));
+        let (scope, rel) = parse_uri(&device, "file:///media/Photo/1").unwrap();
+        assert_eq!((scope, rel.as_str()), (SyncScope::Gallery, "Photo/1"));
     }
 
     #[test]
