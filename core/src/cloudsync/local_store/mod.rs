@@ -549,6 +549,20 @@ impl CloudBackend for LocalStore {
         validate_namespace(ns)?;
         let slot = self.slot(ns);
         let mut state = lock_state(&slot);
+        // A handle that has not read this journal yet, asked about a cursor at its end (the
+        // common "nothing changed" sync of a fresh process), answers from the journal's first
+        // and last lines instead of parsing every line into an index.
+        if cursor != 0 && !state.index.is_loaded() {
+            if let Some((base, head)) = journal::bounds(&self.journal_path(ns)) {
+                if cursor == head && cursor >= base {
+                    return Ok(ChangePage {
+                        changes: Vec::new(),
+                        cursor,
+                        has_more: false,
+                    });
+                }
+            }
+        }
         self.refresh(ns, &mut state)?;
         let index = &state.index;
         if cursor != 0 && (cursor < index.base() || cursor > index.head()) {

@@ -796,3 +796,38 @@ fn a_failing_source_stream_stores_nothing() {
     assert_eq!(s.head(NS, "k").unwrap(), None);
     assert_eq!(fs::read_dir(s.ns_dir(NS).join("tmp")).unwrap().count(), 0);
 }
+
+#[test]
+fn a_fresh_handle_answers_a_cursor_at_the_head_without_missing_anything() {
+    let (dir, s) = store();
+    let ns = "com.example.app";
+    for i in 0..5 {
+        put(&s, &format!("k{i}"), b"x");
+    }
+    s.delete(ns, "k1", &DeleteCondition::Always).unwrap();
+    let head = s.changes_since(ns, 0, 0).unwrap().cursor;
+    // A new handle (as in a new process): the cheap path says "nothing new" at the head …
+    let fresh = LocalStore::open(dir.path().join("cloud")).unwrap();
+    let page = fresh.changes_since(ns, head, 0).unwrap();
+    assert_eq!(
+        (page.changes.len(), page.cursor, page.has_more),
+        (0, head, false)
+    );
+    // … and an older cursor or a later put still gets the real changes.
+    let fresh = LocalStore::open(dir.path().join("cloud")).unwrap();
+    assert_eq!(
+        fresh.changes_since(ns, head - 1, 0).unwrap().changes.len(),
+        1
+    );
+    put(&s, "k9", b"y");
+    let fresh = LocalStore::open(dir.path().join("cloud")).unwrap();
+    let page = fresh.changes_since(ns, head, 0).unwrap();
+    assert_eq!(page.changes.len(), 1);
+    assert_eq!(page.changes[0].key, "k9");
+    // A cursor past the head is still refused.
+    let fresh = LocalStore::open(dir.path().join("cloud")).unwrap();
+    assert!(fresh
+        .changes_since(ns, page.cursor + 1, 0)
+        .unwrap_err()
+        .is_cursor_expired());
+}
