@@ -344,6 +344,52 @@ impl NsIndex {
     }
 }
 
+/// The sequence base (from the header) and the head (the sequence of the last complete line) of
+/// the journal at `path`, read from its first and last lines only; `None` when that cannot be
+/// told cheaply (no journal, lines longer than the probe, an unparsable last line), and the
+/// caller reads the whole journal instead. Lines are in sequence order (appends and compaction
+/// both keep it), so the last complete line holds the head.
+pub fn bounds(path: &Path) -> Option<(u64, u64)> {
+    const PROBE: u64 = 8192;
+    let file = File::open(path).ok()?;
+    let len = file.metadata().ok()?.len();
+    let read = |at: u64, n: u64| -> Option<Vec<u8>> {
+        let mut buf = vec![0u8; n as usize];
+        let mut filled = 0;
+        while filled < buf.len() {
+            match file.read_at(&mut buf[filled..], at + filled as u64) {
+                Ok(0) => break,
+                Ok(k) => filled += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => return None,
+            }
+        }
+        buf.truncate(filled);
+        Some(buf)
+    };
+    let head_bytes = read(0, PROBE.min(len))?;
+    let first_end = head_bytes.iter().position(|&b| b == b'\n')?;
+    let base = match serde_json::from_slice::<Record>(&head_bytes[..first_end]).ok()? {
+        Record::Header { base, .. } => base,
+        _ => return None,
+    };
+    let start = len.saturating_sub(PROBE);
+    let tail = read(start, len - start)?;
+    // The last complete line: what follows the last newline is a torn tail readers skip.
+    let end = tail.iter().rposition(|&b| b == b'\n')?;
+    let line_start = tail[..end].iter().rposition(|&b| b == b'\n').map(|i| i + 1);
+    let line = match line_start {
+        Some(i) => &tail[i..end],
+        None if start == 0 => &tail[..end],
+        None => return None,
+    };
+    match serde_json::from_slice::<Record>(line).ok()? {
+        Record::Header { base: b, .. } if b == base => Some((base, base)),
+        Record::Put { seq, .. } | Record::Delete { seq, .. } if seq > base => Some((base, seq)),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -405,51 +451,5 @@ mod tests {
         again.refresh(&t.path().join("c.jsonl")).unwrap();
         assert_eq!(again.changes(0, 0), ix.changes(0, 0));
         assert_eq!((again.base(), again.head()), (100, 104));
-    }
-}
-
-/// The sequence base (from the header) and the head (the sequence of the last complete line) of
-/// the journal at `path`, read from its first and last lines only; `None` when that cannot be
-/// told cheaply (no journal, lines longer than the probe, an unparsable last line), and the
-/// caller reads the whole journal instead. Lines are in sequence order (appends and compaction
-/// both keep it), so the last complete line holds the head.
-pub fn bounds(path: &Path) -> Option<(u64, u64)> {
-    const PROBE: u64 = 8192;
-    let file = File::open(path).ok()?;
-    let len = file.metadata().ok()?.len();
-    let read = |at: u64, n: u64| -> Option<Vec<u8>> {
-        let mut buf = vec![0u8; n as usize];
-        let mut filled = 0;
-        while filled < buf.len() {
-            match file.read_at(&mut buf[filled..], at + filled as u64) {
-                Ok(0) => break,
-                Ok(k) => filled += k,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(_) => return None,
-            }
-        }
-        buf.truncate(filled);
-        Some(buf)
-    };
-    let head_bytes = read(0, PROBE.min(len))?;
-    let first_end = head_bytes.iter().position(|&b| b == b'\n')?;
-    let base = match serde_json::from_slice::<Record>(&head_bytes[..first_end]).ok()? {
-        Record::Header { base, .. } => base,
-        _ => return None,
-    };
-    let start = len.saturating_sub(PROBE);
-    let tail = read(start, len - start)?;
-    // The last complete line: what follows the last newline is a torn tail readers skip.
-    let end = tail.iter().rposition(|&b| b == b'\n')?;
-    let line_start = tail[..end].iter().rposition(|&b| b == b'\n').map(|i| i + 1);
-    let line = match line_start {
-        Some(i) => &tail[i..end],
-        None if start == 0 => &tail[..end],
-        None => return None,
-    };
-    match serde_json::from_slice::<Record>(line).ok()? {
-        Record::Header { base: b, .. } if b == base => Some((base, base)),
-        Record::Put { seq, .. } | Record::Delete { seq, .. } if seq > base => Some((base, seq)),
-        _ => None,
     }
 }
