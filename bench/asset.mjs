@@ -6,8 +6,9 @@
 // 0.5× the baseline's ops/s.
 //
 // Contestants: the store (the core behind one ohf_asset_store handle, as a C caller holds it), and
-// '@ohos.security.asset' in Node (bench/asset_client.cjs), *Sync forms and awaited Promise forms,
-// which like the NDK's OH_Asset_* open the calling app's store at every call.
+// '@ohos.security.asset' in Node (bench/asset_client.cjs), *Sync forms and awaited Promise forms:
+// each call converts its AssetMaps, finds the app's opened store (checked against the device's
+// folders) and, for the Promise forms, runs on libuv's pool.
 //
 //   node bench/asset.mjs [--quick] [--runs N] [--no-build] [--work DIR]
 // or as part of `npm run bench -- --only asset`. Merges its part ("asset") into bench/results.json.
@@ -112,7 +113,7 @@ export function benchAsset({ quick, runs, build, work, repo, dataDir, log, failu
     ...lines.map(fmt),
     '',
     `${n} assets, best of ${runs} runs; target >= ${TARGET}x the baseline. SQLite = the core's SQL without validation, keys or crypto;`,
-    'store = the core behind one ohf_asset_store handle; Node = @ohos.security.asset (each call opens the app\'s store, as the NDK does).',
+    'store = the core behind one ohf_asset_store handle; Node = @ohos.security.asset (*Sync forms, and Promise forms awaited one by one).',
   ].join('\n');
   return { date: new Date().toISOString(), mode: quick ? 'quick' : 'full', assets: n, runs, workDir: work, target: TARGET, opsPerSecond, ratio, meetsTarget, table };
 }

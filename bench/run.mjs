@@ -7,9 +7,10 @@
 // ratios to tar, plus peak RSS and the most fds open at once, and checks every restore against
 // the source; a failed run or a wrong restore makes the exit status non-zero. See bench/README.md.
 //
-// The cloud-sync part (`sync`: FileSync and CloudFileCache against rclone and cp) is cloudsync.mjs.
+// The cloud-sync part (`sync`: FileSync and CloudFileCache against rclone and cp) is cloudsync.mjs;
+// the asset part (`asset`: add, query and remove against plain SQLite) is asset.mjs.
 //
-// Options: --quick (small trees), --runs N (default 3), --only S,M,sync, --no-build (use what is in
+// Options: --quick (small trees), --runs N (default 3), --only S,M,sync,asset, --no-build (use what is in
 // target/release), --work DIR (where the timed runs happen; default /dev/shm/ohfile-bench, a
 // tmpfs, else bench/data/work), --keep (leave the work folder in place).
 import { spawnSync } from 'node:child_process';
@@ -21,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { BUNDLE, FILES_DIR, ensureDataset, installApp } from './datasets.mjs';
 import { benchIncremental } from './incremental.mjs';
 import { benchCloudSync } from './cloudsync.mjs';
+import { benchAsset } from './asset.mjs';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(benchDir, '..');
@@ -33,7 +35,7 @@ const TARGET = { backup: 1.25, restore: 1.3, rssBase: 16 * MiB, rssPerFile: 200,
 const RUN_TIMEOUT_MS = 10 * 60 * 1000;
 
 function parseArgs(argv) {
-  const o = { quick: false, runs: 3, only: ['S', 'M', 'SYNC'], build: true, work: null, keep: false };
+  const o = { quick: false, runs: 3, only: ['S', 'M', 'SYNC', 'ASSET'], build: true, work: null, keep: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') o.quick = true;
@@ -43,7 +45,7 @@ function parseArgs(argv) {
     else if (a === '--work') o.work = path.resolve(argv[++i]);
     else if (a === '--keep') o.keep = true;
     else if (a === '-h' || a === '--help') {
-      console.log('usage: node bench/run.mjs [--quick] [--runs N] [--only S,M,sync] [--no-build] [--work DIR] [--keep]');
+      console.log('usage: node bench/run.mjs [--quick] [--runs N] [--only S,M,sync,asset] [--no-build] [--work DIR] [--keep]');
       process.exit(0);
     } else {
       console.error(`bench: unknown option ${a}`);
@@ -51,8 +53,8 @@ function parseArgs(argv) {
     }
   }
   for (const name of o.only) {
-    if (!['S', 'M', 'SYNC'].includes(name)) {
-      console.error(`bench: unknown dataset ${name} (S, M or sync)`);
+    if (!['S', 'M', 'SYNC', 'ASSET'].includes(name)) {
+      console.error(`bench: unknown dataset ${name} (S, M, sync or asset)`);
       process.exit(2);
     }
   }
@@ -537,11 +539,12 @@ function idleNode(addon) {
 
 function main() {
   const started = Date.now();
-  const datasets = opts.only.filter((n) => n !== 'SYNC');
+  const datasets = opts.only.filter((n) => n !== 'SYNC' && n !== 'ASSET');
   log(`ohfile bench: ${mode} ${opts.only.join(', ')}, best of ${opts.runs} runs, in ${work} (${onTmpfs ? 'tmpfs' : 'not tmpfs'})`);
   const rows = [];
   let idle = null;
   let cloudSync = null;
+  let assetResult = null;
   try {
     if (datasets.length) {
       const tools = build();
@@ -554,11 +557,15 @@ function main() {
       cloudSync = benchCloudSync({ quick: opts.quick, runs: opts.runs, build: opts.build && !datasets.length, work: path.join(work, mode, 'sync'), onTmpfs, repo, benchDir, dataDir, log, failures, discard });
       cloudSync = { date: new Date().toISOString(), mode, ...cloudSync };
     }
+    if (opts.only.includes('ASSET')) {
+      assetResult = benchAsset({ quick: opts.quick, runs: opts.runs, build: opts.build, work: path.join(work, mode, 'asset'), repo, dataDir, log, failures });
+    }
   } finally {
     cleanUp();
   }
   if (datasets.length) log(`\n${table(rows, idle)}`);
   if (cloudSync && cloudSync.table) log(`\ncloud sync (${mode}):\n${cloudSync.table}`);
+  if (assetResult) log(`\nasset store (${mode}):\n${assetResult.table}`);
   // Merged into the last results: a part not run this time (e.g. `--only sync`) keeps its numbers.
   const resultsFile = path.join(benchDir, 'results.json');
   let previous = {};
@@ -584,6 +591,7 @@ function main() {
       rclone: cloudSync ? cloudSync.rclone : previous.machine?.rclone,
     },
     ...(cloudSync ? { cloudSync } : {}),
+    ...(assetResult ? { asset: assetResult } : {}),
     failures,
     totalSeconds: (Date.now() - started) / 1000,
   };

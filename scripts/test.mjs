@@ -109,10 +109,13 @@ step('C tests', () => {
     failed += 1;
     return false;
   }
-  const cxx = ['-std=c++11', '-Wall', '-Wextra', '-Werror', '-Iinclude', 'tests/c/header_cpp.cpp', `-L${lib}`, '-lohfile', '-o', path.join(out, 'header_cpp')];
   if (spawnSync('c++', ['--version']).status === 0) {
-    if (run('c++', cxx).status !== 0) return false;
-    passed += 1;
+    // The headers compile as C++: ohfile.h (header_cpp.cpp) and the asset NDK's (asset_header_cpp.cpp).
+    for (const file of readdirSync(path.join(root, 'tests', 'c')).filter((f) => f.endsWith('.cpp')).sort()) {
+      const cxx = ['-std=c++11', '-Wall', '-Wextra', '-Werror', '-Iinclude', path.join('tests', 'c', file), `-L${lib}`, '-lohfile', '-o', path.join(out, path.basename(file, '.cpp'))];
+      if (run('c++', cxx).status !== 0) return false;
+      passed += 1;
+    }
   } else console.log('(no C++ compiler: the C++ header check is skipped)');
   return true;
 });

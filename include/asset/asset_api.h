@@ -5,7 +5,9 @@
  * the calling app is known to the system; here it is read at each call from the environment:
  *   OHFILE_BUNDLE  the calling app's bundle name (unset or empty: ASSET_BMS_ERROR),
  *   OHFILE_ROOT    the device root (unset: ohfile's default device; missing: ASSET_SERVICE_UNAVAILABLE).
- * ohf_last_error_message() (ohfile.h) tells what went wrong on the calling thread.
+ * ohf_last_error_message() (ohfile.h) tells what went wrong on the calling thread. Each call opens
+ * the calling app's store (about half a millisecond); a program that makes many calls and knows its
+ * identity can hold an ohf_asset_store (ohfile.h) instead, whose structs have the same layouts.
  *
  * Memory: a challenge from OH_Asset_PreQuery is released with OH_Asset_FreeBlob, a result set from
  * OH_Asset_Query with OH_Asset_FreeResultSet (both zero the bytes before freeing them). Input arrays
@@ -33,7 +35,7 @@ extern "C" {
 int32_t OH_Asset_Add(const Asset_Attr *attributes, uint32_t attrCnt);
 
 /**
- * Removes the assets that match `query` (every asset of the app when `queryCnt` is 0).
+ * Removes the assets that match `query`.
  * Returns ASSET_SUCCESS, ASSET_NOT_FOUND when none matches, or another Asset_ResultCode.
  */
 int32_t OH_Asset_Remove(const Asset_Attr *query, uint32_t queryCnt);

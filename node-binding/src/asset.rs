@@ -167,35 +167,25 @@ fn device(root: Option<&str>) -> ohfile_core::Result<Device> {
 /// How many opened stores are kept (each holds its SQLite connections open).
 const CACHED_STORES: usize = 8;
 
-/// The identity of the files an opened store depends on: the device root, its asset databases'
-/// folder and the app's bundle.json (device, inode, size, mtime). A store is reused only while
-/// they are unchanged, so a device removed and made again, or an app's new profile, opens afresh.
+/// The identity of the folders an opened store depends on: the device root and its asset
+/// databases' folder (device and inode). A store is reused only while both are the same folders,
+/// so a device removed and made again, or its asset state wiped, opens afresh. (The app's
+/// bundle.json is read when its store opens, as OpenHarmony reads an app's profile at install.)
 #[derive(Clone, PartialEq, Eq)]
 struct Stamp {
     root: String,
     owner: String,
-    files: [Option<FileId>; 3],
+    folders: [Option<(u64, u64)>; 2],
 }
-
-/// (device, inode, size, mtime seconds, mtime nanoseconds) of a file.
-type FileId = (u64, u64, u64, i64, i64);
 
 impl Stamp {
     fn of(root: &str, owner: &str) -> Stamp {
-        let meta = |p: &Path| {
-            std::fs::metadata(p)
-                .ok()
-                .map(|m| (m.dev(), m.ino(), m.size(), m.mtime(), m.mtime_nsec()))
-        };
+        let id = |p: &Path| std::fs::metadata(p).ok().map(|m| (m.dev(), m.ino()));
         let root_path = Path::new(root);
         Stamp {
             root: root.to_string(),
             owner: owner.to_string(),
-            files: [
-                meta(root_path).map(|(d, i, ..)| (d, i, 0, 0, 0)),
-                meta(&root_path.join("state/asset/db")).map(|(d, i, ..)| (d, i, 0, 0, 0)),
-                meta(&root_path.join("apps").join(owner).join("bundle.json")),
-            ],
+            folders: [id(root_path), id(&root_path.join("state/asset/db"))],
         }
     }
 }

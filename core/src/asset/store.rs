@@ -91,7 +91,9 @@ impl AssetStore {
         AssetStore::with_key_store(device, owner, keys)
     }
 
-    /// The store of `owner` with another key store.
+    /// The store of `owner` with another key store. Auth tokens are checked with that store's
+    /// service secret, so they must come from the same store ([`authenticate_user`] uses the
+    /// default software one).
     pub fn with_key_store(
         device: &Device,
         owner: &str,

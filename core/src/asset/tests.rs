@@ -1025,3 +1025,52 @@ fn group_assets_are_shared_by_the_apps_that_declare_the_group() {
         401
     );
 }
+
+#[test]
+fn a_settled_device_json_is_cached_but_every_change_is_seen() {
+    let (t, _d, s) = store();
+    // Same size on purpose: only the file times tell the two apart.
+    let unlocked = r#"{"lockScreenPasswordSet": true, "screenLocked": false}"#;
+    let locked = r#"{"lockScreenPasswordSet": true, "screenLocked": true }"#;
+    assert_eq!(unlocked.len(), locked.len());
+    set_state(t.path(), unlocked);
+    s.add(&m(&[
+        (Tag::ALIAS, b("u")),
+        (Tag::SECRET, b("x")),
+        (
+            Tag::ACCESSIBILITY,
+            Value::Number(Accessibility::DeviceUnlocked as u32),
+        ),
+    ]))
+    .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    assert_eq!(secret_of(&s, "u").unwrap(), b"x"); // settled now: cached
+    set_state(t.path(), locked);
+    assert_eq!(code(secret_of(&s, "u")), 24000005);
+    set_state(t.path(), unlocked);
+    assert_eq!(secret_of(&s, "u").unwrap(), b"x");
+    fs::remove_file(t.path().join("device.json")).unwrap();
+    assert_eq!(secret_of(&s, "u").unwrap(), b"x", "no file: no password");
+}
+
+#[test]
+fn the_store_can_be_shared_between_threads() {
+    fn shared<T: Send + Sync>() {}
+    shared::<AssetStore>();
+    let (_t, _d, s) = store();
+    let s = std::sync::Arc::new(s);
+    let workers: Vec<_> = (0..4)
+        .map(|w| {
+            let s = s.clone();
+            std::thread::spawn(move || {
+                for i in 0..25 {
+                    add(&s, &format!("w{w}-{i}"), "x").unwrap();
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    assert_eq!(s.query(&m(&[])).unwrap().len(), 100);
+}

@@ -83,13 +83,12 @@ impl SyncedFolder {
         format!("{}{key}", self.prefix)
     }
 
-    /// The folder's own directory fd.
+    /// The folder's own directory, as a new open file (never a `dup`: a `dup` shares the read
+    /// offset, and a second listing through it would start at the end and see nothing).
     pub fn root_dir(&self) -> Result<OwnedFd> {
         if self.prefix.is_empty() {
-            self.beneath
-                .root_fd()
-                .try_clone_to_owned()
-                .map_err(|e| Error::io(&e, "cannot duplicate the folder fd"))
+            open_subdir(self.beneath.root_fd(), c".")
+                .map_err(|e| Error::io(&e, "cannot open the synced folder"))
         } else {
             self.beneath.open_dir(Path::new(&self.prefix))
         }

@@ -1,9 +1,10 @@
 //! One sync run: pull (cloud changes since the persisted cursor) then push (local changes up).
 //!
 //! A run holds `state/cloudsync/<ns>.lock` throughout, so one folder never has two runs at once,
-//! across processes. It pulls, pushes, and when a push lost a compare-and-swap (another device got
-//! there first) pulls and pushes again, a bounded number of rounds, so conflicts are settled within
-//! the run. Every decision is made from the row as it is inside the write transaction and from the
+//! across processes. It pulls, pushes, and when the push changed the cloud pulls and pushes again,
+//! a bounded number of rounds: a compare-and-swap lost to another device is settled within the
+//! run, and the run's own uploads are folded into the cursor, so the next run has nothing to
+//! replay. Every decision is made from the row as it is inside the write transaction and from the
 //! disk as it is now, so an interrupted run (stop, error, `kill -9`) leaves nothing the next run
 //! cannot finish: files appear only complete, and a row says "in step" only once the file is in
 //! place or the upload has returned.
@@ -54,7 +55,9 @@ pub enum RunOutcome {
     Stopped,
     /// The run gave up: `state` is `UploadFailed` or `DownloadFailed` (the phase it was in).
     Failed {
+        /// `UploadFailed` or `DownloadFailed`.
         state: SyncState,
+        /// Why.
         error: SyncErrorType,
     },
 }
@@ -97,7 +100,7 @@ pub(crate) struct Tuning {
     pub push_batch: usize,
     /// Uploads in flight.
     pub workers: usize,
-    /// Pull + push rounds at most, when pushes lose compare-and-swaps.
+    /// Pull + push rounds at most: another round follows a push that changed the cloud.
     pub rounds: usize,
     /// Called after each successful put with the key (tests edit the file there).
     #[cfg(test)]

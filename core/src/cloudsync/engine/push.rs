@@ -47,6 +47,9 @@ impl Job {
     }
 }
 
+/// Jobs with the rows they were planned from.
+type Jobs = Vec<(Job, Option<FileRow>)>;
+
 /// How one job went.
 #[derive(Debug)]
 enum Outcome {
@@ -78,7 +81,9 @@ struct Accepted {
 }
 
 impl Run<'_> {
-    /// Pushes local changes. `Ok(true)`: some condition was lost, another round is due.
+    /// Pushes local changes. `Ok(true)`: the cloud changed (something was sent, or a condition
+    /// was lost), so another pull is due: it folds this device's own changes into the cursor (the
+    /// next run then has nothing to replay) and settles what the lost conditions were about.
     pub(super) fn push(&mut self) -> std::result::Result<bool, Halt> {
         let (jobs, forget, adopt) = self.plan_push()?;
         if !adopt.is_empty() {
@@ -93,10 +98,7 @@ impl Run<'_> {
 
     /// Compares the folder with the rows: the jobs (sorted by key), the rows of never-uploaded
     /// files that are gone, and local files sitting over cloud-only entries.
-    #[allow(clippy::type_complexity)]
-    fn plan_push(
-        &mut self,
-    ) -> std::result::Result<(Vec<(Job, Option<FileRow>)>, Vec<FileRow>, Vec<FileRow>), Halt> {
+    fn plan_push(&mut self) -> std::result::Result<(Jobs, Vec<FileRow>, Vec<FileRow>), Halt> {
         // The scan waits on the filesystem, loading the rows on SQLite: do both at once.
         let (folder, db) = (&self.folder, &self.db);
         let (rows, files) = std::thread::scope(|s| {
@@ -176,11 +178,8 @@ impl Run<'_> {
         }
     }
 
-    fn push_jobs(
-        &mut self,
-        jobs: Vec<(Job, Option<FileRow>)>,
-        forget: Vec<FileRow>,
-    ) -> std::result::Result<bool, Halt> {
+    /// Forgets the rows of vanished never-uploaded files, then runs the jobs batch by batch.
+    fn push_jobs(&mut self, jobs: Jobs, forget: Vec<FileRow>) -> std::result::Result<bool, Halt> {
         if !forget.is_empty() {
             let plans: Vec<Planned> = forget
                 .into_iter()
@@ -189,6 +188,7 @@ impl Run<'_> {
             self.commit(&plans, None)?;
         }
         let mut lost: Vec<String> = Vec::new();
+        let mut sent = false;
         for batch in jobs.chunks(self.tuning.push_batch.max(1)) {
             self.check()?;
             let accepted = self.mark(batch)?;
@@ -203,6 +203,9 @@ impl Run<'_> {
                 };
                 uploader.run(&accepted)
             };
+            sent |= outcomes
+                .iter()
+                .any(|o| matches!(o, Outcome::Uploaded { .. } | Outcome::Deleted));
             let (fatal, stopped) = self.record(&accepted, outcomes, &mut lost)?;
             (self.ctl.progress)(SyncState::Uploading);
             if let Some(e) = fatal {
@@ -212,11 +215,10 @@ impl Run<'_> {
                 return Err(Halt::Stopped);
             }
         }
-        if lost.is_empty() {
-            return Ok(false);
+        if !lost.is_empty() {
+            self.settle_lost(&lost)?;
         }
-        self.settle_lost(&lost)?;
-        Ok(true)
+        Ok(sent || !lost.is_empty())
     }
 
     /// Marks a batch in flight (one transaction); a job whose row changed since the scan is left

@@ -29,6 +29,7 @@ pub struct World {
 }
 
 impl World {
+    /// An empty world: a temp dir with a cloud folder.
     pub fn new() -> World {
         let tmp = tempfile::tempdir().unwrap();
         let cloud_dir = tmp.path().join("cloud");
