@@ -478,7 +478,7 @@ fn now_times() -> (i64, i64) {
 }
 
 /// Milliseconds since the epoch as `(seconds, nanoseconds)`.
-pub(crate) fn ms_times(ms: i64) -> (i64, i64) {
+fn ms_times(ms: i64) -> (i64, i64) {
     (ms.div_euclid(1000), ms.rem_euclid(1000) * 1_000_000)
 }
 
