@@ -97,6 +97,15 @@ pub struct FileRow {
     pub local: Option<LocalStat>,
 }
 
+/// The columns `row_from` reads, in its order: it reads by index, because looking columns up by
+/// name cost more than the rest of a no-change scan.
+macro_rules! columns {
+    () => {
+        "path, position, dirty, file_status, cloud_version, sha256, size, mtime_ms, local_size, \
+         local_mtime_ns, local_ino"
+    };
+}
+
 /// The state database of one synced folder.
 pub struct StateDb {
     conn: Connection,
@@ -156,7 +165,7 @@ impl StateDb {
     pub fn load_all(&self) -> Result<HashMap<String, FileRow>> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT * FROM files")
+            .prepare_cached(concat!("SELECT ", columns!(), " FROM files"))
             .map_err(db_error)?;
         let rows = stmt.query_map([], row_from).map_err(db_error)?;
         let mut out = HashMap::new();
@@ -255,7 +264,11 @@ impl Tx<'_> {
 
 fn get_row(conn: &Connection, path: &str) -> Result<Option<FileRow>> {
     let mut stmt = conn
-        .prepare_cached("SELECT * FROM files WHERE path = ?1")
+        .prepare_cached(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM files WHERE path = ?1"
+        ))
         .map_err(db_error)?;
     stmt.query_row([path], row_from)
         .optional()
@@ -263,42 +276,42 @@ fn get_row(conn: &Connection, path: &str) -> Result<Option<FileRow>> {
 }
 
 fn row_from(r: &Row<'_>) -> rusqlite::Result<FileRow> {
-    let position = match r.get::<_, i64>("position")? {
+    let position = match r.get::<_, i64>(1)? {
         1 => Position::Local,
         2 => Position::Cloud,
         _ => Position::Both,
     };
-    let dirty = match r.get::<_, i64>("dirty")? {
+    let dirty = match r.get::<_, i64>(2)? {
         0 => Dirty::Synced,
         1 => Dirty::New,
         4 => Dirty::Deleted,
         _ => Dirty::Modified,
     };
-    let upload = match r.get::<_, i64>("file_status")? {
+    let upload = match r.get::<_, i64>(3)? {
         0 => UploadStatus::ToBeUploaded,
         1 => UploadStatus::Uploading,
         2 => UploadStatus::UploadFailure,
         3 => UploadStatus::UploadSuccess,
         _ => UploadStatus::Unknown,
     };
-    let local_size: Option<i64> = r.get("local_size")?;
+    let local_size: Option<i64> = r.get(8)?;
     let local = match local_size {
         Some(size) => Some(LocalStat {
             size: size as u64,
-            mtime_ns: r.get::<_, Option<i64>>("local_mtime_ns")?.unwrap_or(0),
-            ino: r.get::<_, Option<i64>>("local_ino")?.unwrap_or(0) as u64,
+            mtime_ns: r.get::<_, Option<i64>>(9)?.unwrap_or(0),
+            ino: r.get::<_, Option<i64>>(10)?.unwrap_or(0) as u64,
         }),
         None => None,
     };
     Ok(FileRow {
-        path: r.get("path")?,
+        path: r.get(0)?,
         position,
         dirty,
         upload,
-        cloud_version: r.get("cloud_version")?,
-        sha256: r.get("sha256")?,
-        size: r.get::<_, i64>("size")? as u64,
-        mtime_ms: r.get("mtime_ms")?,
+        cloud_version: r.get(4)?,
+        sha256: r.get(5)?,
+        size: r.get::<_, i64>(6)? as u64,
+        mtime_ms: r.get(7)?,
         local,
     })
 }
