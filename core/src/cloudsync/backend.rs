@@ -185,6 +185,18 @@ pub trait CloudBackend: Send + Sync {
     /// wiped or replaced) is `CursorExpired`: pull again from 0.
     fn changes_since(&self, ns: &str, cursor: u64, limit: usize) -> CloudResult<ChangePage>;
 
+    /// A read-only file holding exactly the bytes of `version` of `key`, when this backend keeps
+    /// objects as local files (the embedded store), so a download can copy in the kernel instead
+    /// of streaming through `get`. `None` (the default, and any remote backend): use `get`.
+    fn open_local_version(
+        &self,
+        _ns: &str,
+        _key: &str,
+        _version: &str,
+    ) -> CloudResult<Option<std::fs::File>> {
+        Ok(None)
+    }
+
     /// `put` of a byte slice.
     fn put_bytes(
         &self,

@@ -11,7 +11,7 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::fd::{AsFd, AsRawFd};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -181,52 +181,62 @@ pub(crate) fn fetch_into(
                 ),
             ));
         }
-        let mut sink = Sink {
-            file: &mut file,
-            hasher: &mut hasher,
-            have,
-            size: meta.size,
-            next_look: (have / CHUNK + 1) * CHUNK,
-            ctl,
-            device,
-            scope,
-            key: &meta.key,
-            halt: None,
-        };
-        let got = cloud.get(
-            scope.namespace(),
-            &meta.key,
-            &GetOptions::resume(have, meta.version.clone()),
-            &mut sink,
-        );
-        let (halt, now_have) = (sink.halt.take(), sink.have);
-        match (got, halt) {
-            (_, Some(Halt::Stop)) => return Ok(GuardedOutcome::Stopped),
-            (_, Some(Halt::Failed(e))) => return Err(e),
-            (Ok(_), None) => {}
-            (Err(CloudError::NotFound { .. }), None) => {
-                drop(file);
-                remove_partials(&dir, &meta.key, None)?;
-                return Err(Error::new(
-                    ErrorCode::NoSuchFile,
-                    format!("{} is no longer in the cloud", meta.key),
-                ));
+        if let Some(src) = cloud.open_local_version(scope.namespace(), &meta.key, &meta.version)? {
+            let (outcome, h) = copy_local(&src, &mut file, have, meta, hasher, ctl, device, scope)?;
+            hasher = h;
+            match outcome {
+                Copied::Stopped => return Ok(GuardedOutcome::Stopped),
+                Copied::Done => have = meta.size,
             }
-            (Err(CloudError::PreconditionFailed { .. }), None) => {
-                drop(file);
-                remove_partials(&dir, &meta.key, None)?;
-                return Err(Error::new(
-                    ErrorCode::NoSuchFile,
-                    format!(
-                        "version {} of {} is no longer in the cloud",
-                        meta.version, meta.key
-                    ),
-                ));
+            (ctl.progress)(have, meta.size);
+        } else {
+            let mut sink = Sink {
+                file: &mut file,
+                hasher: &mut hasher,
+                have,
+                size: meta.size,
+                next_look: (have / CHUNK + 1) * CHUNK,
+                ctl,
+                device,
+                scope,
+                key: &meta.key,
+                halt: None,
+            };
+            let got = cloud.get(
+                scope.namespace(),
+                &meta.key,
+                &GetOptions::resume(have, meta.version.clone()),
+                &mut sink,
+            );
+            let (halt, now_have) = (sink.halt.take(), sink.have);
+            match (got, halt) {
+                (_, Some(Halt::Stop)) => return Ok(GuardedOutcome::Stopped),
+                (_, Some(Halt::Failed(e))) => return Err(e),
+                (Ok(_), None) => {}
+                (Err(CloudError::NotFound { .. }), None) => {
+                    drop(file);
+                    remove_partials(&dir, &meta.key, None)?;
+                    return Err(Error::new(
+                        ErrorCode::NoSuchFile,
+                        format!("{} is no longer in the cloud", meta.key),
+                    ));
+                }
+                (Err(CloudError::PreconditionFailed { .. }), None) => {
+                    drop(file);
+                    remove_partials(&dir, &meta.key, None)?;
+                    return Err(Error::new(
+                        ErrorCode::NoSuchFile,
+                        format!(
+                            "version {} of {} is no longer in the cloud",
+                            meta.version, meta.key
+                        ),
+                    ));
+                }
+                (Err(e), None) => return Err(e.into()),
             }
-            (Err(e), None) => return Err(e.into()),
+            have = now_have;
+            (ctl.progress)(have, meta.size);
         }
-        have = now_have;
-        (ctl.progress)(have, meta.size);
     }
 
     let sha = upper_hex(&hasher.finalize());
@@ -284,6 +294,114 @@ pub(crate) fn fetch_into(
             ErrorCode::NoSuchFile,
             format!("{} vanished right after it was downloaded", meta.key),
         )),
+    }
+}
+
+/// How [`copy_local`] ended.
+enum Copied {
+    Done,
+    Stopped,
+}
+
+/// Copies `[have, size)` of a local version file into the partial with `copy_file_range` (no
+/// bytes through user space, as `cp` does), while another thread hashes the same range of the
+/// source; the hash check after it covers the partial's prefix and the copied rest. Stop, the
+/// network and progress are looked at every [`CHUNK`]s, as on the streaming path.
+#[allow(clippy::too_many_arguments)]
+fn copy_local(
+    src: &File,
+    dst: &mut File,
+    have: u64,
+    meta: &ObjectMeta,
+    hasher: Sha256,
+    ctl: &mut FetchControl,
+    device: &Device,
+    scope: &SyncScope,
+) -> Result<(Copied, Sha256)> {
+    let quit = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let hashing = s.spawn(|| {
+            let mut hasher = hasher;
+            let mut buf = vec![0u8; CHUNK as usize];
+            let mut at = have;
+            while at < meta.size && !quit.load(Ordering::Relaxed) {
+                let want = buf.len().min((meta.size - at) as usize);
+                match src.read_at(&mut buf[..want], at) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        hasher.update(&buf[..n]);
+                        at += n as u64;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(_) => break, // the length check after the copy reports it
+                }
+            }
+            hasher
+        });
+        let copied = (|| -> Result<Copied> {
+            let mut at = have;
+            let step = CHUNK;
+            while at < meta.size {
+                let want = step.min(meta.size - at);
+                let n = copy_range_at(src, at, dst, at, want).map_err(|e| {
+                    Error::io(&e, format!("cannot write the download of {}", meta.key))
+                })?;
+                if n == 0 {
+                    return Err(Error::new(
+                        ErrorCode::IoError,
+                        format!("the cloud copy of {} ended early", meta.key),
+                    ));
+                }
+                at += n;
+                if at < meta.size {
+                    (ctl.progress)(at, meta.size);
+                    if ctl.stop.load(Ordering::Relaxed) {
+                        return Ok(Copied::Stopped);
+                    }
+                    let c = Conditions::read(device, scope)?;
+                    if c.running_error() == Some(SyncErrorType::NetworkUnavailable) {
+                        return Err(no_network(&meta.key));
+                    }
+                }
+            }
+            Ok(Copied::Done)
+        })();
+        if !matches!(copied, Ok(Copied::Done)) {
+            quit.store(true, Ordering::Relaxed);
+        }
+        let hasher = hashing.join().unwrap_or_default();
+        copied.map(|c| (c, hasher))
+    })
+}
+
+/// `copy_file_range` of `len` bytes at explicit offsets (falling back to read/write where the
+/// kernel or filesystem cannot); returns the bytes copied, 0 at the source's end.
+fn copy_range_at(src: &File, src_off: u64, dst: &File, dst_off: u64, len: u64) -> io::Result<u64> {
+    let mut off_in = src_off as libc::loff_t;
+    let mut off_out = dst_off as libc::loff_t;
+    // SAFETY: both fds are open for the duration of the call; the offsets are valid pointers.
+    let n = unsafe {
+        libc::copy_file_range(
+            src.as_raw_fd(),
+            &mut off_in,
+            dst.as_raw_fd(),
+            &mut off_out,
+            len as usize,
+            0,
+        )
+    };
+    if n >= 0 {
+        return Ok(n as u64);
+    }
+    let err = io::Error::last_os_error();
+    match err.raw_os_error() {
+        Some(libc::EXDEV) | Some(libc::ENOSYS) | Some(libc::EINVAL) | Some(libc::EOPNOTSUPP) => {
+            let mut buf = vec![0u8; len.min(CHUNK) as usize];
+            let n = src.read_at(&mut buf, src_off)?;
+            dst.write_all_at(&buf[..n], dst_off)?;
+            Ok(n as u64)
+        }
+        _ => Err(err),
     }
 }
 

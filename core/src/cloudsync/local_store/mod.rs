@@ -501,6 +501,23 @@ impl CloudBackend for LocalStore {
         self.lookup(ns, key)
     }
 
+    fn open_local_version(&self, ns: &str, key: &str, version: &str) -> CloudResult<Option<File>> {
+        let Some(meta) = self.lookup(ns, key)? else {
+            return Ok(None);
+        };
+        if meta.version != version {
+            return Ok(None);
+        }
+        // Blobs are immutable and named by version: once open, the bytes are that version's
+        // even if a newer put replaces (and unlinks) it meanwhile.
+        let path = self.blob_path(ns, version);
+        match File::open(&path) {
+            Ok(f) if f.metadata().map(|m| m.len() == meta.size).unwrap_or(false) => Ok(Some(f)),
+            // Replaced or damaged since the lookup: `get` knows how to retry or report it.
+            _ => Ok(None),
+        }
+    }
+
     fn list(&self, ns: &str, prefix: &str) -> CloudResult<Vec<ObjectMeta>> {
         validate_namespace(ns)?;
         let slot = self.slot(ns);
