@@ -322,6 +322,17 @@ fn copy_local(
     std::thread::scope(|s| {
         let hashing = s.spawn(|| {
             let mut hasher = hasher;
+            // Hashing is the slow half (SHA-256 is sequential): read the source through a
+            // mapping, so its bytes are hashed where they lie instead of being copied first.
+            if let Some(map) = Mapping::of(src, meta.size) {
+                let mut at = have as usize;
+                while at < map.len() && !quit.load(Ordering::Relaxed) {
+                    let end = map.len().min(at + 4 * CHUNK as usize);
+                    hasher.update(&map.bytes()[at..end]);
+                    at = end;
+                }
+                return hasher;
+            }
             let mut buf = vec![0u8; CHUNK as usize];
             let mut at = have;
             while at < meta.size && !quit.load(Ordering::Relaxed) {
@@ -372,6 +383,53 @@ fn copy_local(
         let hasher = hashing.join().unwrap_or_default();
         copied.map(|c| (c, hasher))
     })
+}
+
+/// A read-only private mapping of a whole file (unmapped on drop).
+struct Mapping {
+    ptr: *mut libc::c_void,
+    len: usize,
+}
+
+impl Mapping {
+    /// Maps the first `len` bytes of `file`; `None` when it cannot be mapped (or is empty).
+    fn of(file: &File, len: u64) -> Option<Mapping> {
+        let len = usize::try_from(len).ok().filter(|&l| l > 0)?;
+        // SAFETY: a fresh read-only private mapping of an open file; the store's blobs are
+        // immutable (a new version is a new file), so the bytes do not change under us.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ,
+                libc::MAP_PRIVATE,
+                file.as_raw_fd(),
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return None;
+        }
+        // SAFETY: `ptr`/`len` is the mapping just made; advice failures are harmless.
+        unsafe { libc::madvise(ptr, len, libc::MADV_SEQUENTIAL) };
+        Some(Mapping { ptr, len })
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn bytes(&self) -> &[u8] {
+        // SAFETY: the mapping is `len` readable bytes and lives as long as `self`.
+        unsafe { std::slice::from_raw_parts(self.ptr as *const u8, self.len) }
+    }
+}
+
+impl Drop for Mapping {
+    fn drop(&mut self) {
+        // SAFETY: unmapping exactly the mapping `of` made.
+        unsafe { libc::munmap(self.ptr, self.len) };
+    }
 }
 
 /// `copy_file_range` of `len` bytes at explicit offsets (falling back to read/write where the
