@@ -147,15 +147,14 @@ impl SyncedFolder {
             return Ok(None);
         };
         let mut hasher = Sha256::new();
-        let mut buf = vec![0u8; 256 * 1024];
-        loop {
-            match file.read(&mut buf) {
-                Ok(0) => break,
+        crate::cloudsync::local_store::with_copy_buffer(|buf| loop {
+            match file.read(buf) {
+                Ok(0) => return Ok(()),
                 Ok(n) => hasher.update(&buf[..n]),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(Error::io(&e, format!("cannot read {key}"))),
             }
-        }
+        })?;
         Ok(Some((upper_hex(&hasher.finalize()), stat)))
     }
 

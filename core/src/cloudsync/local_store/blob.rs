@@ -21,6 +21,25 @@ use super::flock::{lock, FileLock};
 /// Bytes moved per read while streaming content in or out.
 pub const COPY_BUFFER_SIZE: usize = 256 * 1024;
 
+thread_local! {
+    /// Each thread's copy buffer, allocated (and zeroed) once: a sync uploads thousands of small
+    /// files, and a fresh zeroed buffer per file cost more than copying them.
+    static COPY_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with this thread's [`COPY_BUFFER_SIZE`] buffer (a fresh one if `f` re-enters).
+pub fn with_copy_buffer<T>(f: impl FnOnce(&mut [u8]) -> T) -> T {
+    COPY_BUFFER.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => {
+            if buf.len() < COPY_BUFFER_SIZE {
+                buf.resize(COPY_BUFFER_SIZE, 0);
+            }
+            f(&mut buf[..COPY_BUFFER_SIZE])
+        }
+        Err(_) => f(&mut vec![0u8; COPY_BUFFER_SIZE]),
+    })
+}
+
 /// A temp file older than this whose writer holds no lock is a crash leftover.
 pub const STALE_TEMP_AGE: Duration = Duration::from_secs(60);
 
@@ -83,19 +102,21 @@ impl TempBlob {
     /// Copies all of `data` into the file; returns its size and upper-case hex SHA-256.
     pub fn fill(&mut self, data: &mut dyn Read, fsync: bool) -> Result<(u64, String), FillError> {
         let mut hasher = Sha256::new();
-        let mut buf = vec![0u8; COPY_BUFFER_SIZE];
-        let mut size = 0u64;
-        loop {
-            let n = match data.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(FillError::Source(e)),
-            };
-            hasher.update(&buf[..n]);
-            self.file.write_all(&buf[..n]).map_err(FillError::Store)?;
-            size += n as u64;
-        }
+        let size = with_copy_buffer(|buf| -> Result<u64, FillError> {
+            let mut size = 0u64;
+            loop {
+                let n = match data.read(buf) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(FillError::Source(e)),
+                };
+                hasher.update(&buf[..n]);
+                self.file.write_all(&buf[..n]).map_err(FillError::Store)?;
+                size += n as u64;
+            }
+            Ok(size)
+        })?;
         if fsync {
             self.file.sync_data().map_err(FillError::Store)?;
         }

@@ -39,6 +39,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+pub use self::blob::with_copy_buffer;
 use self::blob::{random_u64, sweep_temps, sync_dir, FillError, TempBlob, COPY_BUFFER_SIZE};
 use self::flock::FileLock;
 use self::journal::{NsIndex, Record, JOURNAL_FORMAT};
