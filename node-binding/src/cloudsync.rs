@@ -15,14 +15,14 @@ use std::time::Duration;
 
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
-use napi::Task;
 use napi_derive::napi;
 use ohfile_core::cloudsync::download::{self, DownloadKind, Downloader};
 use ohfile_core::cloudsync::syncer::Syncer;
 use ohfile_core::cloudsync::{DownloadProgress, SyncProgress, SyncScope};
-use ohfile_core::{Device, Error, ErrorCode};
+use ohfile_core::Device;
 
 use crate::errors::to_napi;
+use crate::pool::{pooled, PooledCall};
 
 /// `SyncProgress` as JS sees it: `{state, error}`.
 #[napi(object)]
@@ -76,36 +76,6 @@ pub type SyncProgressFn =
 pub type DownloadProgressFn =
     ThreadsafeFunction<DownloadProgressObject, (), DownloadProgressObject, Status, false, true>;
 
-/// One core call on libuv's pool, settling a Promise with its value.
-pub struct CloudCall<T: Send + ToNapiValue + TypeName + 'static>(
-    Option<Box<dyn FnOnce() -> ohfile_core::Result<T> + Send>>,
-);
-
-impl<T: Send + ToNapiValue + TypeName + 'static> Task for CloudCall<T> {
-    type Output = T;
-    type JsValue = T;
-
-    fn compute(&mut self) -> Result<T> {
-        match self.0.take() {
-            Some(f) => f().map_err(to_napi),
-            None => Err(to_napi(Error::new(
-                ErrorCode::UnknownError,
-                "a cloud sync call ran twice",
-            ))),
-        }
-    }
-
-    fn resolve(&mut self, _env: Env, v: T) -> Result<T> {
-        Ok(v)
-    }
-}
-
-fn pooled<T: Send + ToNapiValue + TypeName + 'static>(
-    f: impl FnOnce() -> ohfile_core::Result<T> + Send + 'static,
-) -> AsyncTask<CloudCall<T>> {
-    AsyncTask::new(CloudCall(Some(Box::new(f))))
-}
-
 fn open_device(root: Option<String>) -> ohfile_core::Result<Device> {
     Device::open(root.as_deref().map(Path::new))
 }
@@ -146,21 +116,21 @@ impl NativeSyncer {
     /// start(): pre-flight checks (22400001/2/3), then the run goes on in the background; a start
     /// during a run queues one more.
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn start(&self) -> AsyncTask<CloudCall<()>> {
+    pub fn start(&self) -> AsyncTask<PooledCall<()>> {
         let s = self.syncer.clone();
         pooled(move || s.start())
     }
 
     /// stop(): the run ends with STOPPED; succeeds when idle.
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn stop(&self) -> AsyncTask<CloudCall<()>> {
+    pub fn stop(&self) -> AsyncTask<PooledCall<()>> {
         let s = self.syncer.clone();
         pooled(move || s.stop())
     }
 
     /// getLastSyncTime(): ms since the epoch of the last run that completed with NO_ERROR, 0 before.
     #[napi(ts_return_type = "Promise<number>")]
-    pub fn last_sync_time(&self) -> AsyncTask<CloudCall<i64>> {
+    pub fn last_sync_time(&self) -> AsyncTask<PooledCall<i64>> {
         let s = self.syncer.clone();
         pooled(move || s.last_sync_time())
     }
@@ -247,14 +217,14 @@ impl NativeDownloader {
 
     /// start(uri): the download goes on in the background (two starts of one uri share it).
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn start(&self, uri: String) -> AsyncTask<CloudCall<()>> {
+    pub fn start(&self, uri: String) -> AsyncTask<PooledCall<()>> {
         let d = self.downloader.clone();
         pooled(move || d.start(&uri))
     }
 
     /// stop(uri, needClean): STOPPED; the partial data is kept for a resume unless `need_clean`.
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn stop(&self, uri: String, need_clean: bool) -> AsyncTask<CloudCall<()>> {
+    pub fn stop(&self, uri: String, need_clean: bool) -> AsyncTask<PooledCall<()>> {
         let d = self.downloader.clone();
         pooled(move || d.stop(&uri, need_clean))
     }
@@ -326,7 +296,7 @@ pub fn cloud_file_sync_state(root: Option<String>, uri: String) -> Result<i32> {
 pub fn cloud_file_sync_states(
     root: Option<String>,
     uris: Vec<String>,
-) -> AsyncTask<CloudCall<Vec<i32>>> {
+) -> AsyncTask<PooledCall<Vec<i32>>> {
     pooled(move || {
         let device = open_device(root)?;
         let states = download::file_sync_states(&device, &uris)?;

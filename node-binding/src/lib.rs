@@ -5,6 +5,7 @@
 pub mod asset;
 pub mod cloudsync;
 mod errors;
+mod pool;
 pub mod session;
 
 use std::os::fd::IntoRawFd;

@@ -22,6 +22,7 @@ use ohfile_core::backup::IncrementalBackupTime;
 use ohfile_core::{Device, Error, ErrorCode};
 
 use crate::errors::to_napi;
+use crate::pool::{pooled, PooledCall};
 
 /// How long the service waits for JS to take one event before going on without it.
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(120);
@@ -302,36 +303,6 @@ fn times(list: Vec<IncrementalBackupTimeObject>) -> Vec<IncrementalBackupTime> {
         .collect()
 }
 
-/// Runs one core call that produces a value on libuv's pool.
-pub struct SessionQuery<T: Send + ToNapiValue + TypeName + 'static>(
-    Option<Box<dyn FnOnce() -> ohfile_core::Result<T> + Send>>,
-);
-
-impl<T: Send + ToNapiValue + TypeName + 'static> Task for SessionQuery<T> {
-    type Output = T;
-    type JsValue = T;
-
-    fn compute(&mut self) -> Result<T> {
-        match self.0.take() {
-            Some(f) => f().map_err(to_napi),
-            None => Err(to_napi(Error::new(
-                ErrorCode::UnknownError,
-                "query ran twice",
-            ))),
-        }
-    }
-
-    fn resolve(&mut self, _env: Env, v: T) -> Result<T> {
-        Ok(v)
-    }
-}
-
-fn query<T: Send + ToNapiValue + TypeName + 'static>(
-    f: impl FnOnce() -> ohfile_core::Result<T> + Send + 'static,
-) -> AsyncTask<SessionQuery<T>> {
-    AsyncTask::new(SessionQuery(Some(Box::new(f))))
-}
-
 #[napi]
 impl NativeSession {
     /// IncrementalBackupSession.appendBundles; manifest fds are duplicated now (bad → 13900020).
@@ -374,16 +345,16 @@ impl NativeSession {
 
     /// getLocalCapabilities() of the session → an fd.
     #[napi(ts_return_type = "Promise<number>")]
-    pub fn get_local_capabilities(&self) -> AsyncTask<SessionQuery<i32>> {
+    pub fn get_local_capabilities(&self) -> AsyncTask<PooledCall<i32>> {
         let s = self.get();
-        query(move || Ok(s?.local_capabilities()?.into_raw_fd()))
+        pooled(move || Ok(s?.local_capabilities()?.into_raw_fd()))
     }
 
     /// cleanBundleTempDir(bundleName) → boolean (never rejects).
     #[napi(ts_return_type = "Promise<boolean>")]
-    pub fn clean_bundle_temp_dir(&self, bundle: String) -> AsyncTask<SessionQuery<bool>> {
+    pub fn clean_bundle_temp_dir(&self, bundle: String) -> AsyncTask<PooledCall<bool>> {
         let s = self.get();
-        query(move || Ok(s.map(|s| s.clean_bundle_temp_dir(&bundle)).unwrap_or(false)))
+        pooled(move || Ok(s.map(|s| s.clean_bundle_temp_dir(&bundle)).unwrap_or(false)))
     }
 
     /// getCompatibilityInfo(bundleName, extInfo) → string.
@@ -392,9 +363,9 @@ impl NativeSession {
         &self,
         bundle: String,
         ext_info: String,
-    ) -> AsyncTask<SessionQuery<String>> {
+    ) -> AsyncTask<PooledCall<String>> {
         let s = self.get();
-        query(move || s?.compatibility_info(&bundle, &ext_info))
+        pooled(move || s?.compatibility_info(&bundle, &ext_info))
     }
 
     /// getBackupDataSize(isPreciseScan, dataList): starts the scan; reports come as events.

@@ -14,6 +14,8 @@ const h = require('./cloudsync-helpers');
 const { State, DownloadErrorType } = cloudSync;
 const repo = path.resolve(__dirname, '..', '..');
 const BIG = 64 << 20;
+/** The simulated link speed while a test stops a download part way: BIG takes 2 s. */
+const SLOW = 32 << 20;
 
 /** A uploads `files` (app folder); B syncs and sees them cloud-only. */
 async function cloudOnlyOnB(files) {
@@ -79,6 +81,8 @@ test('CloudFileCache.stop keeps the partial data and start resumes; stop(uri, tr
     const uri = h.uriOf('movie.mkv');
     const file = path.join(h.cloudFolder(b), 'movie.mkv');
     const cache = await withRoot(b, () => new cloudSync.CloudFileCache(h.BUNDLE));
+    // A slow link (device.json networkBytesPerSecond) so the stop lands mid-download.
+    h.setConditions(b, { networkBytesPerSecond: SLOW });
     let stopping = null;
     const first = await h.runDownload(cache, uri, (p) => {
       if (!stopping && p.state === State.RUNNING && p.processed > 0) stopping = cache.stop(uri);
@@ -90,6 +94,7 @@ test('CloudFileCache.stop keeps the partial data and start resumes; stop(uri, tr
     assert.equal(fs.existsSync(file), false, 'nothing under the final name');
     assert.ok(partials(b).length > 0, 'the partial data is kept');
 
+    h.setConditions(b, { networkBytesPerSecond: null });
     const resumed = await h.runDownload(cache, uri);
     assert.ok(resumed[0].processed >= atStop.processed, `resumed from ${resumed[0].processed}, stopped at ${atStop.processed}`);
     assert.equal(resumed[resumed.length - 1].state, State.COMPLETED);
@@ -97,6 +102,7 @@ test('CloudFileCache.stop keeps the partial data and start resumes; stop(uri, tr
 
     // Once more from the cloud, stopped with needClean: the partial data goes.
     cache.cleanCache(uri);
+    h.setConditions(b, { networkBytesPerSecond: SLOW });
     let cleaning = null;
     const cleaned = await h.runDownload(cache, uri, (p) => {
       if (!cleaning && p.state === State.RUNNING && p.processed > 0) cleaning = cache.stop(uri, true);
@@ -104,6 +110,7 @@ test('CloudFileCache.stop keeps the partial data and start resumes; stop(uri, tr
     await cleaning;
     assert.equal(cleaned[cleaned.length - 1].state, State.STOPPED);
     assert.deepEqual(partials(b), [], 'needClean removed the partial data');
+    h.setConditions(b, { networkBytesPerSecond: null });
     const fresh = await h.runDownload(cache, uri);
     assert.ok(fresh[0].processed < data.length, 'started again');
     assert.equal(fresh[fresh.length - 1].state, State.COMPLETED);
@@ -180,6 +187,7 @@ test('Download (gallery): stop ends it with STOPPED and deletes the partial data
     assert.equal(fs.existsSync(path.join(b, 'media', 'Photo', 'big.mp4')), false, 'cloud-only on B');
     const uri = 'file://media/Photo/big.mp4';
     const dl = await withRoot(b, () => new cloudSync.Download());
+    h.setConditions(b, { networkBytesPerSecond: SLOW });
     let stopping = null;
     const first = await h.runDownload(dl, uri, (p) => {
       if (!stopping && p.state === State.RUNNING && p.processed > 0) stopping = dl.stop(uri);
@@ -188,6 +196,7 @@ test('Download (gallery): stop ends it with STOPPED and deletes the partial data
     assert.equal(first[first.length - 1].state, State.STOPPED);
     assert.deepEqual(partials(b), [], 'Download.stop always deletes the partial data');
     assert.equal(fs.existsSync(path.join(b, 'media', 'Photo', 'big.mp4')), false);
+    h.setConditions(b, { networkBytesPerSecond: null });
     const again = await h.runDownload(dl, uri);
     assert.equal(again[again.length - 1].state, State.COMPLETED);
     assert.equal(h.sha(fs.readFileSync(path.join(b, 'media', 'Photo', 'big.mp4'))), h.sha(data));

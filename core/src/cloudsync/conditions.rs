@@ -3,7 +3,8 @@
 //!
 //! ```json
 //! { "batteryLevel": 80, "charging": false, "network": "wifi",
-//!   "cloudSwitch": { "com.example.notes": true, "media": true }, "localFreeBytes": 1048576 }
+//!   "cloudSwitch": { "com.example.notes": true, "media": true }, "localFreeBytes": 1048576,
+//!   "networkBytesPerSecond": 16777216 }
 //! ```
 //!
 //! Absent keys mean a healthy device: battery 100 %, not charging, Wi-Fi, every app's cloud switch
@@ -45,6 +46,9 @@ pub struct Conditions {
     pub cloud_switch: bool,
     /// Free bytes to assume for local storage instead of asking the filesystem.
     pub local_free_bytes: Option<u64>,
+    /// The network's speed for downloads, in bytes per second (`None`: as fast as the cloud
+    /// gives): a slow link, simulated.
+    pub network_bytes_per_second: Option<u64>,
 }
 
 impl Conditions {
@@ -116,7 +120,15 @@ impl Conditions {
                     .ok_or_else(|| bad("localFreeBytes", "a byte count", v))?,
             ),
         };
+        let network_bytes_per_second = match raw.get("networkBytesPerSecond") {
+            None | Some(Value::Null) => None,
+            Some(v) => match v.as_u64() {
+                Some(n) if n > 0 => Some(n),
+                _ => return Err(bad("networkBytesPerSecond", "a positive byte count", v)),
+            },
+        };
         Ok(Conditions {
+            network_bytes_per_second,
             battery_level,
             charging,
             network,
@@ -247,6 +259,7 @@ mod tests {
             json!({"network": "5g"}),
             json!({"cloudSwitch": true}),
             json!({"localFreeBytes": -1}),
+            json!({"networkBytesPerSecond": 0}),
         ] {
             assert_eq!(conds(v).unwrap_err().code(), ErrorCode::InvalidArgument);
         }

@@ -201,6 +201,8 @@ pub(crate) fn fetch_into(
                 scope,
                 key: &meta.key,
                 halt: None,
+                started_at: have,
+                pace: Pace::new(),
             };
             let got = cloud.get(
                 scope.namespace(),
@@ -297,6 +299,32 @@ pub(crate) fn fetch_into(
     }
 }
 
+/// Keeps a download at the device's simulated network speed (`networkBytesPerSecond`).
+struct Pace {
+    started: std::time::Instant,
+}
+
+impl Pace {
+    fn new() -> Pace {
+        Pace {
+            started: std::time::Instant::now(),
+        }
+    }
+
+    /// Sleeps until `bytes` are due at `bps`, in short naps that end early on `stop`.
+    fn wait(&self, bytes: u64, bps: Option<u64>, stop: &AtomicBool) {
+        let Some(bps) = bps else { return };
+        let due = Duration::from_secs_f64(bytes as f64 / bps as f64);
+        while !stop.load(Ordering::Relaxed) {
+            let elapsed = self.started.elapsed();
+            if elapsed >= due {
+                return;
+            }
+            std::thread::sleep((due - elapsed).min(Duration::from_millis(50)));
+        }
+    }
+}
+
 /// How [`copy_local`] ended.
 enum Copied {
     Done,
@@ -352,6 +380,7 @@ fn copy_local(
         let copied = (|| -> Result<Copied> {
             let mut at = have;
             let step = CHUNK;
+            let pace = Pace::new();
             while at < meta.size {
                 let want = step.min(meta.size - at);
                 let n = copy_range_at(src, at, dst, at, want).map_err(|e| {
@@ -373,6 +402,7 @@ fn copy_local(
                     if c.running_error() == Some(SyncErrorType::NetworkUnavailable) {
                         return Err(no_network(&meta.key));
                     }
+                    pace.wait(at - have, c.network_bytes_per_second, ctl.stop);
                 }
             }
             Ok(Copied::Done)
@@ -596,6 +626,9 @@ struct Sink<'a, 'c> {
     scope: &'a SyncScope,
     key: &'a str,
     halt: Option<Halt>,
+    /// Where this get started (the pace counts the bytes of this get).
+    started_at: u64,
+    pace: Pace,
 }
 
 impl Sink<'_, '_> {
@@ -627,7 +660,11 @@ impl Write for Sink<'_, '_> {
                     let err = no_network(self.key);
                     return Err(self.refuse(Halt::Failed(err)));
                 }
-                Ok(_) => {}
+                Ok(c) => {
+                    let done = self.have - self.started_at;
+                    self.pace
+                        .wait(done, c.network_bytes_per_second, self.ctl.stop);
+                }
                 Err(e) => return Err(self.refuse(Halt::Failed(e))),
             }
         }
