@@ -13,12 +13,12 @@ use std::time::{Duration, Instant};
 use super::listeners::Listeners;
 use crate::cloudsync::backend::{CloudBackend, ObjectMeta};
 use crate::cloudsync::conditions::{Conditions, Network};
-use crate::cloudsync::engine::{mark_downloaded, Entry, SyncedFolder};
+use crate::cloudsync::engine::{in_step, mark_downloaded, Entry, SyncedFolder};
 use crate::cloudsync::fetch::{self, FetchControl, GuardedOutcome, PlaceGuard};
 use crate::cloudsync::location::open_cloud;
 use crate::cloudsync::progress::{DownloadErrorType, DownloadProgress, DownloadState};
 use crate::cloudsync::scope::SyncScope;
-use crate::cloudsync::state_db::{Dirty, FileRow, LocalStat, Position, StateDb, UploadStatus};
+use crate::cloudsync::state_db::{Dirty, LocalStat, Position, StateDb, UploadStatus};
 use crate::device::Device;
 use crate::error::{Error, ErrorCode, Result};
 
@@ -438,17 +438,7 @@ fn record(device: &Device, scope: &SyncScope, meta: &ObjectMeta, stat: LocalStat
             // The cloud had a newer version than the placeholder knew: the placeholder moves on
             // to the version now local, as the next pull would have moved it.
             Some(r) if r.position == Position::Cloud && r.dirty == Dirty::Synced => {
-                tx.upsert(&FileRow {
-                    path: r.path,
-                    position: Position::Both,
-                    dirty: Dirty::Synced,
-                    upload: UploadStatus::Unknown,
-                    cloud_version: Some(meta.version.clone()),
-                    sha256: Some(meta.sha256.clone()),
-                    size: meta.size,
-                    mtime_ms: meta.modified,
-                    local: Some(stat),
-                })?;
+                tx.upsert(&in_step(meta, stat, UploadStatus::Unknown))?;
                 Ok(true)
             }
             _ => Ok(false),

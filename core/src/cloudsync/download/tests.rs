@@ -70,20 +70,7 @@ impl Fx {
                 &PutOptions::default().with_modified(modified),
             )
             .unwrap();
-        self.put_row(
-            scope,
-            FileRow {
-                path: rel.into(),
-                position: Position::Cloud,
-                dirty: Dirty::Synced,
-                upload: UploadStatus::Unknown,
-                cloud_version: Some(meta.version.clone()),
-                sha256: Some(meta.sha256.clone()),
-                size: meta.size,
-                mtime_ms: meta.modified,
-                local: None,
-            },
-        );
+        self.put_row(scope, crate::cloudsync::engine::cloud_only(&meta));
         meta
     }
 

@@ -27,6 +27,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 pub use folder::{Entry, SyncedFolder};
+#[cfg(test)]
+pub(crate) use rows::cloud_only;
+pub(crate) use rows::in_step;
 pub use rows::mark_downloaded;
 
 use super::backend::CloudBackend;
