@@ -350,17 +350,24 @@ fn copy_local(
     std::thread::scope(|s| {
         let hashing = s.spawn(|| {
             let mut hasher = hasher;
-            // Hashing is the slow half (SHA-256 is sequential): read the source through a
-            // mapping, so its bytes are hashed where they lie instead of being copied first.
-            if let Some(map) = Mapping::of(src, meta.size) {
-                let mut at = have as usize;
-                while at < map.len() && !quit.load(Ordering::Relaxed) {
-                    let end = map.len().min(at + 4 * CHUNK as usize);
-                    hasher.update(&map.bytes()[at..end]);
-                    at = end;
-                }
+            // Hashing is the slow half (SHA-256 is sequential): read the source through
+            // mappings, so its bytes are hashed where they lie instead of being copied first.
+            // A window at a time, populated in one go (no fault per page) and unmapped after, so
+            // the process never holds more than one window of the file.
+            let mut at = have;
+            while at < meta.size && !quit.load(Ordering::Relaxed) {
+                let start = at - at % HASH_WINDOW;
+                let len = HASH_WINDOW.min(meta.size - start);
+                let Some(map) = Mapping::of(src, start, len) else {
+                    break; // the read loop below takes over from `at`
+                };
+                hasher.update(&map.bytes()[(at - start) as usize..]);
+                at = start + len;
+            }
+            if at >= meta.size || quit.load(Ordering::Relaxed) {
                 return hasher;
             }
+            let have = at;
             let mut buf = vec![0u8; CHUNK as usize];
             let mut at = have;
             while at < meta.size && !quit.load(Ordering::Relaxed) {
@@ -415,16 +422,21 @@ fn copy_local(
     })
 }
 
-/// A read-only private mapping of a whole file (unmapped on drop).
+/// The span of the source one hash mapping covers (a multiple of any page size).
+const HASH_WINDOW: u64 = 8 * CHUNK;
+
+/// A read-only private mapping of part of a file (unmapped on drop).
 struct Mapping {
     ptr: *mut libc::c_void,
     len: usize,
 }
 
 impl Mapping {
-    /// Maps the first `len` bytes of `file`; `None` when it cannot be mapped (or is empty).
-    fn of(file: &File, len: u64) -> Option<Mapping> {
+    /// Maps `len` bytes of `file` from `offset` (page-aligned), populated at once; `None` when
+    /// it cannot be mapped.
+    fn of(file: &File, offset: u64, len: u64) -> Option<Mapping> {
         let len = usize::try_from(len).ok().filter(|&l| l > 0)?;
+        let offset = libc::off_t::try_from(offset).ok()?;
         // SAFETY: a fresh read-only private mapping of an open file; the store's blobs are
         // immutable (a new version is a new file), so the bytes do not change under us.
         let ptr = unsafe {
@@ -432,21 +444,15 @@ impl Mapping {
                 std::ptr::null_mut(),
                 len,
                 libc::PROT_READ,
-                libc::MAP_PRIVATE,
+                libc::MAP_PRIVATE | libc::MAP_POPULATE,
                 file.as_raw_fd(),
-                0,
+                offset,
             )
         };
         if ptr == libc::MAP_FAILED {
             return None;
         }
-        // SAFETY: `ptr`/`len` is the mapping just made; advice failures are harmless.
-        unsafe { libc::madvise(ptr, len, libc::MADV_SEQUENTIAL) };
         Some(Mapping { ptr, len })
-    }
-
-    fn len(&self) -> usize {
-        self.len
     }
 
     fn bytes(&self) -> &[u8] {
