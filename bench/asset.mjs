@@ -3,12 +3,13 @@
 // 10,000 assets (--quick: 1,000), one call each, in operations per second, against a baseline
 // measured in the same run: the same SQL on the same bundled SQLite, with the core's schema and
 // pragmas, without validation, keys or crypto (ffi-c/examples/asset_bench.rs). Target: at least
-// 0.5× the baseline's ops/s.
+// 0.5× the baseline's ops/s, checked on the C NDK face (OH_Asset_*: the core as an OpenHarmony C
+// app calls it, finding the app's store per call).
 //
-// Contestants: the store (the core behind one ohf_asset_store handle, as a C caller holds it), and
+// Also reported: the core's AssetStore held directly (what ohf_asset_* calls on a handle), and
 // '@ohos.security.asset' in Node (bench/asset_client.cjs), *Sync forms and awaited Promise forms:
-// each call converts its AssetMaps, finds the app's opened store (checked against the device's
-// folders) and, for the Promise forms, runs on libuv's pool.
+// each call converts its AssetMaps, finds the app's process-wide store and, for the Promise forms,
+// runs on libuv's pool. Every device is made just before its run (a young device.json).
 //
 //   node bench/asset.mjs [--quick] [--runs N] [--no-build] [--work DIR]
 // or as part of `npm run bench -- --only asset`. Merges its part ("asset") into bench/results.json.
@@ -94,17 +95,19 @@ export function benchAsset({ quick, runs, build, work, repo, dataDir, log, failu
   const perSecond = (secs) => Object.fromEntries(OPS.map((op) => [op, n / secs[op]]));
   const opsPerSecond = {
     baseline: rust.baseline,
+    ndk: rust.ndk,
     store: rust.store,
     nodeSync: perSecond(best.sync),
     nodePromise: perSecond(best.promise),
   };
-  const ratio = Object.fromEntries(['store', 'nodeSync', 'nodePromise'].map((who) => [who, Object.fromEntries(OPS.map((op) => [op, opsPerSecond[who][op] / opsPerSecond.baseline[op]]))]));
+  const WHO = ['ndk', 'store', 'nodeSync', 'nodePromise'];
+  const ratio = Object.fromEntries(WHO.map((who) => [who, Object.fromEntries(OPS.map((op) => [op, opsPerSecond[who][op] / opsPerSecond.baseline[op]]))]));
   const meetsTarget = Object.fromEntries(Object.entries(ratio).map(([who, r]) => [who, OPS.every((op) => r[op] >= TARGET)]));
 
-  const header = ['op', 'SQLite ops/s', 'store ops/s', 'store/SQLite', 'Node sync ops/s', 'Node sync/SQLite', 'Node Promise ops/s', 'Promise/SQLite'];
+  const header = ['op', 'SQLite ops/s', 'NDK ops/s', 'NDK/SQLite', 'store ops/s', 'store/SQLite', 'Node Sync ops/s', 'Sync/SQLite', 'Node Promise ops/s', 'Promise/SQLite'];
   const f = (x) => Math.round(x).toLocaleString('en-US');
-  const r2 = (x) => `${x.toFixed(2)}x${x >= TARGET ? '' : ' MISS'}`;
-  const lines = OPS.map((op) => [op, f(opsPerSecond.baseline[op]), f(opsPerSecond.store[op]), r2(ratio.store[op]), f(opsPerSecond.nodeSync[op]), r2(ratio.nodeSync[op]), f(opsPerSecond.nodePromise[op]), r2(ratio.nodePromise[op])]);
+  const r2 = (x) => `${x.toFixed(2)}x${x >= TARGET ? '' : ' (<0.5)'}`;
+  const lines = OPS.map((op) => [op, f(opsPerSecond.baseline[op]), ...WHO.flatMap((who) => [f(opsPerSecond[who][op]), r2(ratio[who][op])])]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const fmt = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
   const table = [
@@ -112,10 +115,11 @@ export function benchAsset({ quick, runs, build, work, repo, dataDir, log, failu
     `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
     ...lines.map(fmt),
     '',
-    `${n} assets, best of ${runs} runs; target >= ${TARGET}x the baseline. SQLite = the core's SQL without validation, keys or crypto;`,
-    'store = the core behind one ohf_asset_store handle; Node = @ohos.security.asset (*Sync forms, and Promise forms awaited one by one).',
+    `${n} assets, best of ${runs} runs. SQLite = the core's SQL without validation, keys or crypto.`,
+    `Compared against the target (>= ${TARGET}x SQLite): NDK = the C NDK names OH_Asset_Add/Query/Remove, app and device from the environment per call: ${meetsTarget.ndk ? 'MET' : 'MISSED'}.`,
+    'Also shown: store = the core\'s AssetStore held directly (ohf_asset_* on a handle); Node = @ohos.security.asset, *Sync forms and Promise forms awaited one by one.',
   ].join('\n');
-  return { date: new Date().toISOString(), mode: quick ? 'quick' : 'full', assets: n, runs, workDir: work, target: TARGET, opsPerSecond, ratio, meetsTarget, table };
+  return { date: new Date().toISOString(), mode: quick ? 'quick' : 'full', assets: n, runs, workDir: work, target: TARGET, targetCheckedOn: 'ndk', opsPerSecond, ratio, meetsTarget, table };
 }
 
 // ---- standalone: node bench/asset.mjs [...] ----

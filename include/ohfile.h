@@ -890,8 +890,10 @@ ohf_status ohf_asset_query_sync_result(const struct ohf_asset_store *store,
  * ohfile's software stand-in for user authentication (OpenHarmony's user-auth service): turns a
  * challenge from ohf_asset_pre_query (or OH_Asset_PreQuery) of this store's app into an auth
  * token to pass as AUTH_TOKEN with the same AUTH_CHALLENGE to the query. `*out_token` is
- * released with ohf_asset_blob_free. The device needs a lock-screen password (the credential the
- * user proves), else 24000005; a challenge that is not 32 bytes is 401.
+ * released with ohf_asset_blob_free. A challenge that is not one of the app's open preQuery
+ * sessions (never issued, another app's, closed by postQuery or expired) is 24000004. The device
+ * needs a lock-screen password (the credential the user proves), else 24000005; a challenge that
+ * is not 32 bytes is 401.
  */
 ohf_status ohf_asset_authenticate_user(const struct ohf_asset_store *store,
                                        const uint8_t *challenge,

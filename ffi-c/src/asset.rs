@@ -12,7 +12,7 @@ mod ndk;
 use std::collections::BTreeMap;
 use std::ffi::c_char;
 use std::ptr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use ohfile_core::asset::tags::TagType;
 use ohfile_core::asset::{self, AssetMap, AssetStore, SyncResult, Value};
@@ -91,8 +91,9 @@ pub struct ohf_asset_sync_result {
 pub struct ohf_asset_store {
     device: Device,
     owner: String,
-    // Calls on one handle are serialised: a handle may be shared between threads.
-    store: Mutex<AssetStore>,
+    // The process-wide store of this device and app (AssetStore::shared). Calls on one handle are
+    // serialised, as documented; the store itself may be used by other handles at the same time.
+    store: Mutex<Arc<AssetStore>>,
 }
 
 impl ohf_asset_store {
@@ -130,15 +131,6 @@ pub(crate) fn asset_call(invalid: ErrorCode, f: impl FnOnce() -> Result<(), Erro
 /// An argument error with the code of the calling function.
 pub(crate) fn bad_arg(invalid: ErrorCode, detail: impl Into<String>) -> Error {
     Error::new(invalid, detail)
-}
-
-/// A device that cannot be opened means the asset service cannot serve: 24000001, with why.
-pub(crate) fn device_unavailable(e: Error) -> Error {
-    if is_asset_code(e.code().code()) {
-        e
-    } else {
-        Error::new(ErrorCode::AssetServiceUnavailable, e.message())
-    }
 }
 
 /// Reads `count` C attributes into a map. Each value is read as the type its tag's top nibble
@@ -339,7 +331,7 @@ pub unsafe extern "C" fn ohf_asset_store_open(
         if out.is_null() {
             return Err(bad_arg(invalid, "out is NULL"));
         }
-        let store = AssetStore::open(&dev.inner, owner)?;
+        let store = AssetStore::shared(&dev.inner, owner)?;
         *out = Box::into_raw(Box::new(ohf_asset_store {
             device: dev.inner.clone(),
             owner: owner.to_string(),
@@ -509,8 +501,10 @@ pub unsafe extern "C" fn ohf_asset_query_sync_result(
 /// ohfile's software stand-in for user authentication (OpenHarmony's user-auth service): turns a
 /// challenge from ohf_asset_pre_query (or OH_Asset_PreQuery) of this store's app into an auth
 /// token to pass as AUTH_TOKEN with the same AUTH_CHALLENGE to the query. `*out_token` is
-/// released with ohf_asset_blob_free. The device needs a lock-screen password (the credential the
-/// user proves), else 24000005; a challenge that is not 32 bytes is 401.
+/// released with ohf_asset_blob_free. A challenge that is not one of the app's open preQuery
+/// sessions (never issued, another app's, closed by postQuery or expired) is 24000004. The device
+/// needs a lock-screen password (the credential the user proves), else 24000005; a challenge that
+/// is not 32 bytes is 401.
 #[no_mangle]
 pub unsafe extern "C" fn ohf_asset_authenticate_user(
     store: *const ohf_asset_store,

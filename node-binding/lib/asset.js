@@ -4,8 +4,8 @@
 // $OHFILE_BUNDLE (its bundle name), read at each call like $OHFILE_ROOT.
 //
 // The facade only translates: an AssetMap (Map<Tag, boolean | number | Uint8Array>) crosses to the
-// addon packed in two typed arrays (see pack), and the core checks every tag and limit. Promise forms run on
-// libuv's pool; *Sync forms run on the calling thread and throw.
+// addon packed in one buffer (see pack), and the core checks every tag and limit. Promise forms run
+// on libuv's pool; *Sync forms run on the calling thread and throw.
 const native = require('./native');
 const { Code, businessError, fromNative } = require('./errors');
 const { nativeCall } = require('./async');
@@ -61,45 +61,81 @@ const KIND_BOOL = 1;
 const KIND_NUMBER = 2;
 const KIND_BYTES = 3;
 
+// The buffers calls pack into and querySync answers into, kept between calls: an ArrayBuffer
+// costs about a microsecond to make, as much as the rest of the packing. Each call zeroes what it
+// used (secrets pass through them); the addon copies what it needs before it returns.
+let scratch = new ArrayBuffer(4096);
+let scratchWords = new Uint32Array(scratch);
+let scratchBytes = new Uint8Array(scratch);
+let answer = new ArrayBuffer(16384);
+let answerWords = new Uint32Array(answer);
+let answerBytes = new Uint8Array(answer);
+
+/** Grows the packing buffer to at least `size` bytes, keeping its first `keep` bytes. */
+function room(size, keep) {
+  if (size <= scratch.byteLength) return;
+  let grown = scratch.byteLength;
+  while (grown < size) grown *= 2;
+  const old = scratchBytes;
+  scratch = new ArrayBuffer(grown);
+  scratchWords = new Uint32Array(scratch);
+  scratchBytes = new Uint8Array(scratch);
+  scratchBytes.set(old.subarray(0, keep));
+  old.fill(0);
+}
+
 /**
- * An AssetMap as the addon takes it: [desc, bytes], `desc` a Uint32Array of [tag, kind, a, b] per
- * attribute (bool: a = 0/1; number: a; bytes: offset a, length b in `bytes`). A value must be a
- * boolean, an integer in 0..2^32-1 or a Uint8Array; which of them a tag takes, and every limit, the
- * core checks.
+ * Packs an AssetMap for the addon at byte `at` (a multiple of 4) of the packing buffer: per
+ * attribute [tag, kind, a, b] as u32s (bool: a = 0/1; number: a; bytes: offset a, length b), then
+ * the byte values. Returns the end of the packing. A value must be a boolean, an integer in
+ * 0..2^32-1 or a Uint8Array; which of them a tag takes, and every limit, the core checks.
  */
-function pack(map, name, code) {
+function pack(map, name, code, at = 0) {
   if (!(map instanceof Map)) throw businessError(code, `${name} must be an AssetMap (a Map<Tag, Value>)`);
-  const desc = new Uint32Array(map.size * 4);
   let total = 0;
-  let i = 0;
   for (const [tag, value] of map) {
     if (!Number.isInteger(tag) || tag < 0 || tag > U32_MAX) {
       throw businessError(code, `${name}: the key ${String(tag)} is not a Tag`);
     }
-    desc[i] = tag;
-    if (typeof value === 'boolean') {
-      desc[i + 1] = KIND_BOOL;
-      desc[i + 2] = value ? 1 : 0;
-    } else if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= U32_MAX) {
-      desc[i + 1] = KIND_NUMBER;
-      desc[i + 2] = value;
-    } else if (value instanceof Uint8Array) {
-      desc[i + 1] = KIND_BYTES;
-      desc[i + 2] = total;
-      desc[i + 3] = value.length;
-      total += value.length;
-    } else {
+    if (value instanceof Uint8Array) total += value.length;
+    else if (typeof value !== 'boolean' && !(typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= U32_MAX)) {
       throw businessError(code, `${name}: the value of tag ${tag} must be a boolean, an integer in 0..4294967295 or a Uint8Array`);
     }
-    i += 4;
   }
-  const bytes = new Uint8Array(total);
-  i = 0;
-  for (const value of map.values()) {
-    if (desc[i + 1] === KIND_BYTES) bytes.set(value, desc[i + 2]);
-    i += 4;
+  const base = at + map.size * 16;
+  room(base + total, at);
+  let w = at >>> 2;
+  let off = 0;
+  for (const [tag, value] of map) {
+    scratchWords[w] = tag;
+    if (typeof value === 'boolean') {
+      scratchWords[w + 1] = KIND_BOOL;
+      scratchWords[w + 2] = value ? 1 : 0;
+      scratchWords[w + 3] = 0;
+    } else if (typeof value === 'number') {
+      scratchWords[w + 1] = KIND_NUMBER;
+      scratchWords[w + 2] = value;
+      scratchWords[w + 3] = 0;
+    } else {
+      scratchWords[w + 1] = KIND_BYTES;
+      scratchWords[w + 2] = off;
+      scratchWords[w + 3] = value.length;
+      scratchBytes.set(value, base + off);
+      off += value.length;
+    }
+    w += 4;
   }
-  return [desc, bytes];
+  return base + total;
+}
+
+/** Runs `call` with the packing of `map` (see pack), zeroing the buffer afterwards. */
+function packed(map, name, code, call) {
+  const end = pack(map, name, code);
+  try {
+    return call(scratchBytes, map.size);
+  } finally {
+    scratchBytes.fill(0, 0, end);
+  }
 }
 
 /** A plain Uint8Array of the addon's bytes (not a Buffer: it must print and compare as one). */
@@ -107,22 +143,33 @@ function bytes(v) {
   return v instanceof Uint8Array && v.constructor !== Uint8Array ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength) : v;
 }
 
-/** The addon's packed query results → Array<AssetMap>, each byte value in its own buffer. */
-function unpack({ desc, bytes: all }) {
+/**
+ * The addon's packed query results (`len` bytes of `buf`, `words` a Uint32Array view of its
+ * start) → Array<AssetMap>, each byte value in its own buffer; then zeroes them. The packing: a
+ * u32 n, n u32s ([rows, (attributes, [tag, kind, a, b]...)...]), then the byte values.
+ */
+function unpack(buf, words, len) {
+  const base = 4 + 4 * words[0];
   const rows = [];
-  let p = 0;
-  const count = desc[p++];
+  let p = 1;
+  const count = words[p++];
   for (let r = 0; r < count; r++) {
-    const n = desc[p++];
+    const attrs = words[p++];
     const row = new Map();
-    for (let k = 0; k < n; k++, p += 4) {
-      const kind = desc[p + 1];
-      row.set(desc[p], kind === KIND_BOOL ? desc[p + 2] !== 0 : kind === KIND_NUMBER ? desc[p + 2] : all.slice(desc[p + 2], desc[p + 2] + desc[p + 3]));
+    for (let k = 0; k < attrs; k++, p += 4) {
+      const kind = words[p + 1];
+      const a = words[p + 2];
+      row.set(words[p], kind === KIND_BOOL ? a !== 0 : kind === KIND_NUMBER ? a : buf.slice(base + a, base + a + words[p + 3]));
     }
     rows.push(row);
   }
-  all.fill(0); // the copies are the caller's; no secret stays behind in the addon's buffer
+  buf.fill(0, 0, len); // the copies are the caller's; no secret stays behind
   return rows;
+}
+
+/** Query results the addon returned in a buffer of their own. */
+function unpackOwn(out) {
+  return unpack(out, new Uint32Array(out.buffer, out.byteOffset, out.length >>> 2), out.length);
 }
 
 /** The calling app; throws 24000011 when $OHFILE_BUNDLE is not set. */
@@ -153,65 +200,69 @@ function later(start) {
 }
 
 function add(attributes) {
-  const [d, b] = pack(attributes, 'attributes', INVALID_ARGUMENT);
-  return later((who) => native.assetAdd(deviceRoot(), who, d, b)).then(() => undefined);
+  return packed(attributes, 'attributes', INVALID_ARGUMENT, (p, n) => later((who) => native.assetAdd(deviceRoot(), who, p, n))).then(() => undefined);
 }
 
 function addSync(attributes) {
-  const [d, b] = pack(attributes, 'attributes', INVALID_ARGUMENT);
-  sync(() => native.assetAddSync(deviceRoot(), owner(), d, b));
+  packed(attributes, 'attributes', INVALID_ARGUMENT, (p, n) => sync(() => native.assetAddSync(deviceRoot(), owner(), p, n)));
 }
 
 function remove(query) {
-  const [d, b] = pack(query, 'query', INVALID_ARGUMENT);
-  return later((who) => native.assetRemove(deviceRoot(), who, d, b)).then(() => undefined);
+  return packed(query, 'query', INVALID_ARGUMENT, (p, n) => later((who) => native.assetRemove(deviceRoot(), who, p, n))).then(() => undefined);
 }
 
 function removeSync(query) {
-  const [d, b] = pack(query, 'query', INVALID_ARGUMENT);
-  sync(() => native.assetRemoveSync(deviceRoot(), owner(), d, b));
+  packed(query, 'query', INVALID_ARGUMENT, (p, n) => sync(() => native.assetRemoveSync(deviceRoot(), owner(), p, n)));
+}
+
+/** Runs `call` with the packings of a query and an update (one after the other in the buffer). */
+function packedTwo(query, update, call) {
+  const second = (pack(query, 'query', INVALID_ARGUMENT) + 3) & ~3;
+  let end = second;
+  try {
+    end = pack(update, 'attributesToUpdate', INVALID_ARGUMENT, second);
+    return call(scratchBytes, query.size, scratchBytes.subarray(second), update.size);
+  } finally {
+    scratchBytes.fill(0, 0, end);
+  }
 }
 
 function update(query, attributesToUpdate) {
-  const [qd, qb] = pack(query, 'query', INVALID_ARGUMENT);
-  const [ud, ub] = pack(attributesToUpdate, 'attributesToUpdate', INVALID_ARGUMENT);
-  return later((who) => native.assetUpdate(deviceRoot(), who, qd, qb, ud, ub)).then(() => undefined);
+  return packedTwo(query, attributesToUpdate, (q, qn, u, un) => later((who) => native.assetUpdate(deviceRoot(), who, q, qn, u, un))).then(() => undefined);
 }
 
 function updateSync(query, attributesToUpdate) {
-  const [qd, qb] = pack(query, 'query', INVALID_ARGUMENT);
-  const [ud, ub] = pack(attributesToUpdate, 'attributesToUpdate', INVALID_ARGUMENT);
-  sync(() => native.assetUpdateSync(deviceRoot(), owner(), qd, qb, ud, ub));
+  packedTwo(query, attributesToUpdate, (q, qn, u, un) => sync(() => native.assetUpdateSync(deviceRoot(), owner(), q, qn, u, un)));
 }
 
 function preQuery(query) {
-  const [d, b] = pack(query, 'query', INVALID_ARGUMENT);
-  return later((who) => native.assetPreQuery(deviceRoot(), who, d, b)).then(bytes);
+  return packed(query, 'query', INVALID_ARGUMENT, (p, n) => later((who) => native.assetPreQuery(deviceRoot(), who, p, n))).then(bytes);
 }
 
 function preQuerySync(query) {
-  const [d, b] = pack(query, 'query', INVALID_ARGUMENT);
-  return bytes(sync(() => native.assetPreQuerySync(deviceRoot(), owner(), d, b)));
+  return bytes(packed(query, 'query', INVALID_ARGUMENT, (p, n) => sync(() => native.assetPreQuerySync(deviceRoot(), owner(), p, n))));
 }
 
 function query(q) {
-  const [d, b] = pack(q, 'query', INVALID_ARGUMENT);
-  return later((who) => native.assetQuery(deviceRoot(), who, d, b)).then(unpack);
+  return packed(q, 'query', INVALID_ARGUMENT, (p, n) => later((who) => native.assetQuery(deviceRoot(), who, p, n))).then(unpackOwn);
 }
 
 function querySync(q) {
-  const [d, b] = pack(q, 'query', INVALID_ARGUMENT);
-  return unpack(sync(() => native.assetQuerySync(deviceRoot(), owner(), d, b)));
+  const out = packed(q, 'query', INVALID_ARGUMENT, (p, n) => sync(() => native.assetQuerySync(deviceRoot(), owner(), p, n, answerBytes)));
+  if (typeof out === 'number') return unpack(answerBytes, answerWords, out);
+  // Too large for the answer buffer: next time it fits.
+  answer = new ArrayBuffer(2 ** Math.ceil(Math.log2(out.length)));
+  answerWords = new Uint32Array(answer);
+  answerBytes = new Uint8Array(answer);
+  return unpackOwn(out);
 }
 
 function postQuery(handle) {
-  const [d, b] = pack(handle, 'handle', INVALID_ARGUMENT);
-  return later((who) => native.assetPostQuery(deviceRoot(), who, d, b)).then(() => undefined);
+  return packed(handle, 'handle', INVALID_ARGUMENT, (p, n) => later((who) => native.assetPostQuery(deviceRoot(), who, p, n))).then(() => undefined);
 }
 
 function postQuerySync(handle) {
-  const [d, b] = pack(handle, 'handle', INVALID_ARGUMENT);
-  sync(() => native.assetPostQuerySync(deviceRoot(), owner(), d, b));
+  packed(handle, 'handle', INVALID_ARGUMENT, (p, n) => sync(() => native.assetPostQuerySync(deviceRoot(), owner(), p, n)));
 }
 
 /**
@@ -220,13 +271,13 @@ function postQuerySync(handle) {
  * counted nothing).
  */
 function querySyncResult(q) {
-  let packed;
+  let result;
   try {
-    packed = pack(q, 'query', PARAM_VERIFICATION_FAILED);
+    result = packed(q, 'query', PARAM_VERIFICATION_FAILED, (p, n) => later((who) => native.assetQuerySyncResult(deviceRoot(), who, p, n)));
   } catch (e) {
     return Promise.reject(e);
   }
-  return later((who) => native.assetQuerySyncResult(deviceRoot(), who, ...packed)).then((r) => {
+  return result.then((r) => {
     const res = { resultCode: r.resultCode };
     if (r.totalCount !== undefined && r.totalCount !== null) res.totalCount = r.totalCount;
     if (r.failedCount !== undefined && r.failedCount !== null) res.failedCount = r.failedCount;

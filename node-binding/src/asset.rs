@@ -1,16 +1,20 @@
-//! `@ohos.security.asset` for Node: each call opens the calling app's store on the device and runs
-//! one core operation, the Promise forms on libuv's pool (AsyncTask), the `*Sync` forms on the
-//! calling thread. Opened stores are kept (see [`store`]).
+//! `@ohos.security.asset` for Node: each call runs one core operation on the calling app's
+//! process-wide store of the device (`AssetStore::shared_at`), the Promise forms on libuv's pool
+//! (AsyncTask), the `*Sync` forms on the calling thread.
 //!
-//! An AssetMap crosses as two typed arrays, so that a call makes a handful of JS objects rather
-//! than a few per attribute: `desc`, a Uint32Array of `[tag, kind, a, b]` per attribute (kind 1
-//! bool: a = 0 or 1; kind 2 number: a; kind 3 bytes: offset a and length b in `bytes`), and
-//! `bytes`, a Uint8Array of the byte values one after the other. Query results come back the same
-//! way, `desc` holding `[rows, (attributes, [tag, kind, a, b] per attribute) per row]`.
+//! An AssetMap crosses as one byte array and its attribute count `attrs`, so that a call makes no
+//! JS object per attribute: `attrs` times `[tag, kind, a, b]` as native-endian u32s (kind 1 bool:
+//! a = 0 or 1; kind 2 number: a; kind 3 bytes: offset a and length b), then the byte values, the
+//! offsets counting from their start. The facade packs into one buffer it keeps for the purpose
+//! (allocating an ArrayBuffer costs about a microsecond) and zeroes it after the call; every
+//! function here copies what it needs before it returns, the Promise forms included.
+//!
+//! Query results come back in the same spirit: a native-endian u32 `n`, then n u32s
+//! `[rows, (attributes, [tag, kind, a, b] per attribute) per row]`, then the byte values.
+//! `querySync` writes them into a buffer the facade passes when they fit there and returns their
+//! length, else returns them in a new Uint8Array; the Promise form always returns a new one.
 
-use std::os::unix::fs::MetadataExt;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 
 use napi::bindgen_prelude::*;
 use napi::Task;
@@ -23,15 +27,6 @@ use ohfile_core::asset::{self, AssetMap, AssetStore, SyncResult, Value};
 use ohfile_core::{Device, Error, ErrorCode};
 
 use crate::errors::to_napi;
-
-/// Query results: see the module docs.
-#[napi(object)]
-pub struct AssetRows {
-    /// `[rows, (attributes, [tag, kind, a, b]...)...]`.
-    pub desc: Uint32Array,
-    /// The byte values.
-    pub bytes: Uint8Array,
-}
 
 const KIND_BOOL: u32 = 1;
 const KIND_NUMBER: u32 = 2;
@@ -90,53 +85,89 @@ pub fn asset_enums() -> AssetEnums {
     }
 }
 
-/// A packed AssetMap → AssetMap (copying the bytes; a repeated tag keeps its last value). A
-/// malformed packing (never made by the facade) is 401.
-fn to_map(desc: &[u32], bytes: &[u8]) -> ohfile_core::Result<AssetMap> {
+/// A packed AssetMap (see the module docs) → AssetMap, copying the bytes; a repeated tag keeps its
+/// last value. A malformed packing (never made by the facade) is 401.
+fn to_map(packed: &[u8], attrs: u32) -> ohfile_core::Result<AssetMap> {
     let bad = || Error::new(ErrorCode::ParameterError, "malformed attributes");
-    let attrs = desc.chunks_exact(4);
-    if !attrs.remainder().is_empty() {
-        return Err(bad());
-    }
-    attrs
+    let desc_len = attrs as usize * 16;
+    let desc = packed.get(..desc_len).ok_or_else(bad)?;
+    let bytes = &packed[desc_len..];
+    desc.chunks_exact(16)
         .map(|d| {
-            let value = match d[1] {
-                KIND_BOOL => Value::Bool(d[2] != 0),
-                KIND_NUMBER => Value::Number(d[2]),
+            let w =
+                |i: usize| u32::from_ne_bytes([d[4 * i], d[4 * i + 1], d[4 * i + 2], d[4 * i + 3]]);
+            let value = match w(1) {
+                KIND_BOOL => Value::Bool(w(2) != 0),
+                KIND_NUMBER => Value::Number(w(2)),
                 KIND_BYTES => {
-                    let (at, len) = (d[2] as usize, d[3] as usize);
+                    let (at, len) = (w(2) as usize, w(3) as usize);
                     Value::Bytes(bytes.get(at..at + len).ok_or_else(bad)?.to_vec())
                 }
                 _ => return Err(bad()),
             };
-            Ok((d[0], value))
+            Ok((w(0), value))
         })
         .collect()
 }
 
-/// Query results → their packing (see the module docs).
-fn to_rows(rows: Vec<AssetMap>) -> AssetRows {
-    let mut desc = vec![rows.len() as u32];
-    let mut bytes = Vec::new();
-    for row in rows {
-        desc.push(row.len() as u32);
+/// The size of the packing of `rows` (see the module docs).
+fn rows_len(rows: &[AssetMap]) -> usize {
+    let words: usize = 2 + rows.iter().map(|r| 1 + 4 * r.len()).sum::<usize>();
+    let bytes: usize = rows
+        .iter()
+        .flat_map(|r| r.values())
+        .map(|v| match v {
+            Value::Bytes(b) => b.len(),
+            _ => 0,
+        })
+        .sum();
+    4 * words + bytes
+}
+
+/// Packs `rows` into `out`, exactly [`rows_len`] bytes long. The rows' copies of the byte values
+/// (secrets among them) are zeroed as they are packed: the packing is the only copy left.
+fn pack_rows(rows: Vec<AssetMap>, out: &mut [u8]) {
+    let mut at = 0;
+    let mut word = |w: u32| {
+        out[at..at + 4].copy_from_slice(&w.to_ne_bytes());
+        at += 4;
+    };
+    let words = 1 + rows.iter().map(|r| 1 + 4 * r.len()).sum::<usize>();
+    word(words as u32);
+    word(rows.len() as u32);
+    let mut offset = 0u32;
+    for row in &rows {
+        word(row.len() as u32);
         for (tag, v) in row {
             let (kind, a, b) = match v {
-                Value::Bool(x) => (KIND_BOOL, x as u32, 0),
-                Value::Number(n) => (KIND_NUMBER, n, 0),
+                Value::Bool(x) => (KIND_BOOL, *x as u32, 0),
+                Value::Number(n) => (KIND_NUMBER, *n, 0),
                 Value::Bytes(b) => {
-                    let at = bytes.len() as u32;
-                    bytes.extend_from_slice(&b);
-                    (KIND_BYTES, at, b.len() as u32)
+                    offset += b.len() as u32;
+                    (KIND_BYTES, offset - b.len() as u32, b.len() as u32)
                 }
             };
-            desc.extend_from_slice(&[tag, kind, a, b]);
+            for w in [*tag, kind, a, b] {
+                word(w);
+            }
         }
     }
-    AssetRows {
-        desc: Uint32Array::new(desc),
-        bytes: Uint8Array::new(bytes),
+    for row in rows {
+        for (_, v) in row {
+            if let Value::Bytes(mut b) = v {
+                out[at..at + b.len()].copy_from_slice(&b);
+                at += b.len();
+                b.fill(0);
+            }
+        }
     }
+}
+
+/// `rows` packed in a new buffer.
+fn to_rows(rows: Vec<AssetMap>) -> Vec<u8> {
+    let mut out = vec![0; rows_len(&rows)];
+    pack_rows(rows, &mut out);
+    out
 }
 
 fn to_sync_result(r: SyncResult) -> AssetSyncResult {
@@ -159,67 +190,19 @@ fn device(root: Option<&str>) -> ohfile_core::Result<Device> {
         if is_asset_code(e.code().code()) {
             e
         } else {
-            Error::new(ErrorCode::AssetServiceUnavailable, e.message())
+            Error::new(ErrorCode::AssetServiceUnavailable, e.detail().to_string())
         }
     })
 }
 
-/// How many opened stores are kept (each holds its SQLite connections open).
-const CACHED_STORES: usize = 8;
-
-/// The identity of the folders an opened store depends on: the device root and its asset
-/// databases' folder (device and inode). A store is reused only while both are the same folders,
-/// so a device removed and made again, or its asset state wiped, opens afresh. (The app's
-/// bundle.json is read when its store opens, as OpenHarmony reads an app's profile at install.)
-#[derive(Clone, PartialEq, Eq)]
-struct Stamp {
-    root: String,
-    owner: String,
-    folders: [Option<(u64, u64)>; 2],
-}
-
-impl Stamp {
-    fn of(root: &str, owner: &str) -> Stamp {
-        let id = |p: &Path| std::fs::metadata(p).ok().map(|m| (m.dev(), m.ino()));
-        let root_path = Path::new(root);
-        Stamp {
-            root: root.to_string(),
-            owner: owner.to_string(),
-            folders: [id(root_path), id(&root_path.join("state/asset/db"))],
-        }
-    }
-}
-
-/// Opened stores, most recently used last. Opening one reads the device, the app's profile and
-/// keys and opens SQLite (about half a millisecond), which would otherwise dominate every call.
-static STORES: Mutex<Vec<Cached>> = Mutex::new(Vec::new());
-
-type Cached = (Stamp, Arc<AssetStore>);
-
-/// The store of `owner` on the device at `root` (null: the default device, opened every time).
-fn store(root: Option<&str>, owner: &str) -> ohfile_core::Result<Arc<AssetStore>> {
-    let Some(root) = root else {
-        return AssetStore::open(&device(None)?, owner).map(Arc::new);
-    };
-    let stamp = Stamp::of(root, owner);
-    let mut stores = STORES.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(i) = stores.iter().position(|(s, _)| *s == stamp) {
-        let entry = stores.remove(i);
-        let store = entry.1.clone();
-        stores.push(entry);
-        return Ok(store);
-    }
-    // Entries of this device and app that no longer match are stale.
-    stores.retain(|(s, _)| !(s.root == stamp.root && s.owner == stamp.owner));
-    drop(stores);
-    let store = Arc::new(AssetStore::open(&device(Some(root))?, owner)?);
-    let mut stores = STORES.lock().unwrap_or_else(|p| p.into_inner());
-    // Opening may have created the databases' folder: key the entry on what exists now.
-    stores.push((Stamp::of(root, owner), store.clone()));
-    if stores.len() > CACHED_STORES {
-        stores.remove(0);
-    }
-    Ok(store)
+/// Runs `f` on the process-wide store of `owner` on the device at `root` (null: the default
+/// device).
+fn on_store<T>(
+    root: Option<&str>,
+    owner: &str,
+    f: impl FnOnce(&AssetStore) -> ohfile_core::Result<T>,
+) -> ohfile_core::Result<T> {
+    AssetStore::with_shared_at(root.map(Path::new), owner, f)
 }
 
 /// Runs one core call that produces a value on libuv's pool.
@@ -257,11 +240,13 @@ fn later<T: Send + ToNapiValue + TypeName + 'static>(
 pub fn asset_add(
     root: Option<String>,
     owner: String,
-    desc: Uint32Array,
-    bytes: Uint8Array,
+    packed: &[u8],
+    attrs: u32,
 ) -> Result<AsyncTask<AssetCall<()>>> {
-    let map = to_map(&desc, &bytes).map_err(to_napi)?;
-    Ok(later(move || store(root.as_deref(), &owner)?.add(&map)))
+    let map = to_map(packed, attrs).map_err(to_napi)?;
+    Ok(later(move || {
+        on_store(root.as_deref(), &owner, |s| s.add(&map))
+    }))
 }
 
 /// asset.addSync(attributes).
@@ -269,22 +254,22 @@ pub fn asset_add(
 pub fn asset_add_sync(
     root: Option<String>,
     owner: String,
-    desc: Uint32Array,
-    bytes: Uint8Array,
+    packed: &[u8],
+    attrs: u32,
 ) -> Result<()> {
-    now(root, owner, &desc, &bytes, |s, m| s.add(m))
+    now(root, owner, packed, attrs, |s, m| s.add(m))
 }
 
 /// Runs one operation on the calling thread.
 fn now<T>(
     root: Option<String>,
     owner: String,
-    desc: &[u32],
-    bytes: &[u8],
+    packed: &[u8],
+    attrs: u32,
     f: impl FnOnce(&AssetStore, &AssetMap) -> ohfile_core::Result<T>,
 ) -> Result<T> {
-    to_map(desc, bytes)
-        .and_then(|m| f(&*store(root.as_deref(), &owner)?, &m))
+    to_map(packed, attrs)
+        .and_then(|m| on_store(root.as_deref(), &owner, |s| f(s, &m)))
         .map_err(to_napi)
 }
 
@@ -293,11 +278,13 @@ fn now<T>(
 pub fn asset_remove(
     root: Option<String>,
     owner: String,
-    desc: Uint32Array,
-    bytes: Uint8Array,
+    packed: &[u8],
+    attrs: u32,
 ) -> Result<AsyncTask<AssetCall<()>>> {
-    let map = to_map(&desc, &bytes).map_err(to_napi)?;
-    Ok(later(move || store(root.as_deref(), &owner)?.remove(&map)))
+    let map = to_map(packed, attrs).map_err(to_napi)?;
+    Ok(later(move || {
+        on_store(root.as_deref(), &owner, |s| s.remove(&map))
+    }))
 }
 
 /// asset.removeSync(query).
@@ -305,10 +292,10 @@ pub fn asset_remove(
 pub fn asset_remove_sync(
     root: Option<String>,
     owner: String,
-    desc: Uint32Array,
-    bytes: Uint8Array,
+    packed: &[u8],
+    attrs: u32,
 ) -> Result<()> {
-    now(root, owner, &desc, &bytes, |s, m| s.remove(m))
+    now(root, owner, packed, attrs, |s, m| s.remove(m))
 }
 
 /// asset.update(query, attributesToUpdate).
@@ -316,15 +303,15 @@ pub fn asset_remove_sync(
 pub fn asset_update(
     root: Option<String>,
     owner: String,
-    query_desc: Uint32Array,
-    query_bytes: Uint8Array,
-    update_desc: Uint32Array,
-    update_bytes: Uint8Array,
+    query: &[u8],
+    query_attrs: u32,
+    update: &[u8],
+    update_attrs: u32,
 ) -> Result<AsyncTask<AssetCall<()>>> {
-    let query = to_map(&query_desc, &query_bytes).map_err(to_napi)?;
-    let update = to_map(&update_desc, &update_bytes).map_err(to_napi)?;
+    let query = to_map(query, query_attrs).map_err(to_napi)?;
+    let update = to_map(update, update_attrs).map_err(to_napi)?;
     Ok(later(move || {
-        store(root.as_deref(), &owner)?.update(&query, &update)
+        on_store(root.as_deref(), &owner, |s| s.update(&query, &update))
     }))
 }
 
@@ -333,15 +320,13 @@ pub fn asset_update(
 pub fn asset_update_sync(
     root: Option<String>,
     owner: String,
-    query_desc: Uint32Array,
-    query_bytes: Uint8Array,
-    update_desc: Uint32Array,
-    update_bytes: Uint8Array,
+    query: &[u8],
+    query_attrs: u32,
+    update: &[u8],
+    update_attrs: u32,
 ) -> Result<()> {
-    let update = to_map(&update_desc, &update_bytes).map_err(to_napi)?;
-    now(root, owner, &query_desc, &query_bytes, |s, q| {
-        s.update(q, &update)
-    })
+    let update = to_map(update, update_attrs).map_err(to_napi)?;
+    now(root, owner, query, query_attrs, |s, q| s.update(q, &update))
 }
 
 /// asset.preQuery(query): the challenge.
@@ -349,14 +334,12 @@ pub fn asset_update_sync(
 pub fn asset_pre_query(
     root: Option<String>,
     owner: String,
-    desc: Uint32Array,
-    bytes: Uint8Array,
+    packed: &[u8],
+    attrs: u32,
 ) -> Result<AsyncTask<AssetCall<Uint8Array>>> {
-    let map = to_map(&desc, &bytes).map_err(to_napi)?;
+    let map = to_map(packed, attrs).map_err(to_napi)?;
     Ok(later(move || {
-        store(root.as_deref(), &owner)?
-            .pre_query(&map)
-            .map(Uint8Array::new)
+        on_store(root.as_deref(), &owner, |s| s.pre_query(&map)).map(Uint8Array::new)
     }))
 }
 
@@ -365,35 +348,51 @@ pub fn asset_pre_query(
 pub fn asset_pre_query_sync(
     root: Option<String>,
     owner: String,
-    desc: Uint32Array,
-    bytes: Uint8Array,
+    packed: &[u8],
+    attrs: u32,
 ) -> Result<Uint8Array> {
-    now(root, owner, &desc, &bytes, |s, m| s.pre_query(m)).map(Uint8Array::new)
+    now(root, owner, packed, attrs, |s, m| s.pre_query(m)).map(Uint8Array::new)
 }
 
-/// asset.query(query): the matching assets, packed.
-#[napi(js_name = "assetQuery", ts_return_type = "Promise<AssetRows>")]
+/// asset.query(query): the matching assets, packed (see the module docs).
+#[napi(js_name = "assetQuery", ts_return_type = "Promise<Uint8Array>")]
 pub fn asset_query(
     root: Option<String>,
     owner: String,
-    desc: Uint32Array,
-    bytes: Uint8Array,
-) -> Result<AsyncTask<AssetCall<AssetRows>>> {
-    let map = to_map(&desc, &bytes).map_err(to_napi)?;
+    packed: &[u8],
+    attrs: u32,
+) -> Result<AsyncTask<AssetCall<Uint8Array>>> {
+    let map = to_map(packed, attrs).map_err(to_napi)?;
     Ok(later(move || {
-        store(root.as_deref(), &owner)?.query(&map).map(to_rows)
+        on_store(root.as_deref(), &owner, |s| s.query(&map))
+            .map(|rows| Uint8Array::new(to_rows(rows)))
     }))
 }
 
-/// asset.querySync(query).
+/// asset.querySync(query): the matching assets packed into `out` when they fit (then their
+/// length), else in a new Uint8Array (see the module docs).
 #[napi(js_name = "assetQuerySync")]
-pub fn asset_query_sync(
+pub fn asset_query_sync<'env>(
+    env: &'env Env,
     root: Option<String>,
     owner: String,
-    desc: Uint32Array,
-    bytes: Uint8Array,
-) -> Result<AssetRows> {
-    now(root, owner, &desc, &bytes, |s, m| s.query(m)).map(to_rows)
+    packed: &[u8],
+    attrs: u32,
+    mut out: Uint8ArraySlice<'_>,
+) -> Result<Either<u32, Uint8ArraySlice<'env>>> {
+    let rows = now(root, owner, packed, attrs, |s, m| s.query(m))?;
+    let len = rows_len(&rows);
+    // SAFETY: a synchronous call: the JS thread waits for it, and only the facade's *Sync forms,
+    // on that thread, use this buffer.
+    let out = unsafe { out.as_mut() };
+    if let Some(dst) = out.get_mut(..len) {
+        pack_rows(rows, dst);
+        return Ok(Either::A(len as u32));
+    }
+    let mut own = to_rows(rows);
+    let copy = Uint8ArraySlice::copy_from(env, &own);
+    own.fill(0);
+    copy.map(Either::B)
 }
 
 /// asset.postQuery(handle).
@@ -401,12 +400,12 @@ pub fn asset_query_sync(
 pub fn asset_post_query(
     root: Option<String>,
     owner: String,
-    desc: Uint32Array,
-    bytes: Uint8Array,
+    packed: &[u8],
+    attrs: u32,
 ) -> Result<AsyncTask<AssetCall<()>>> {
-    let map = to_map(&desc, &bytes).map_err(to_napi)?;
+    let map = to_map(packed, attrs).map_err(to_napi)?;
     Ok(later(move || {
-        store(root.as_deref(), &owner)?.post_query(&map)
+        on_store(root.as_deref(), &owner, |s| s.post_query(&map))
     }))
 }
 
@@ -415,10 +414,10 @@ pub fn asset_post_query(
 pub fn asset_post_query_sync(
     root: Option<String>,
     owner: String,
-    desc: Uint32Array,
-    bytes: Uint8Array,
+    packed: &[u8],
+    attrs: u32,
 ) -> Result<()> {
-    now(root, owner, &desc, &bytes, |s, m| s.post_query(m))
+    now(root, owner, packed, attrs, |s, m| s.post_query(m))
 }
 
 /// asset.querySyncResult(query).
@@ -429,14 +428,12 @@ pub fn asset_post_query_sync(
 pub fn asset_query_sync_result(
     root: Option<String>,
     owner: String,
-    desc: Uint32Array,
-    bytes: Uint8Array,
+    packed: &[u8],
+    attrs: u32,
 ) -> Result<AsyncTask<AssetCall<AssetSyncResult>>> {
-    let map = to_map(&desc, &bytes).map_err(to_napi)?;
+    let map = to_map(packed, attrs).map_err(to_napi)?;
     Ok(later(move || {
-        store(root.as_deref(), &owner)?
-            .query_sync_result(&map)
-            .map(to_sync_result)
+        on_store(root.as_deref(), &owner, |s| s.query_sync_result(&map)).map(to_sync_result)
     }))
 }
 

@@ -324,6 +324,12 @@ static void test_user_auth(const char *root, const char *bundle) {
   Asset_Attr handle[] = {{.tag = ASSET_TAG_AUTH_CHALLENGE, .value.blob = challenge}};
   CHECK_EQ(OH_Asset_PostQuery(handle, COUNT(handle)), ASSET_SUCCESS);
   CHECK_EQ(OH_Asset_PostQuery(NULL, 0), ASSET_INVALID_ARGUMENT); /* AUTH_CHALLENGE is required */
+  /* No token for a session that postQuery closed, nor for a value no preQuery issued. */
+  ohf_asset_blob none = {0, NULL};
+  CHECK_EQ(ohf_asset_authenticate_user(store, challenge.data, challenge.size, &none), ASSET_ACCESS_DENIED);
+  uint8_t made_up[32] = {1, 2, 3};
+  CHECK_EQ(ohf_asset_authenticate_user(store, made_up, sizeof made_up, &none), ASSET_ACCESS_DENIED);
+  CHECK(none.data == NULL && none.size == 0);
   OH_Asset_FreeBlob(&challenge);
   CHECK(challenge.data == NULL && challenge.size == 0);
   OH_Asset_FreeBlob(NULL);

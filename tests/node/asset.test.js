@@ -189,6 +189,35 @@ test('limit, offset and ordering by a label', async () => {
   await rejectsCode(asset.query(q([])), 24000002);
 });
 
+test('large attributes and answers cross intact (the facade\'s buffers grow and are reused)', async () => {
+  const label = (i, k) => new Uint8Array(2048).fill(i * 4 + k + 1);
+  const labels = [asset.Tag.DATA_LABEL_NORMAL_1, asset.Tag.DATA_LABEL_NORMAL_2, asset.Tag.DATA_LABEL_NORMAL_3];
+  const big = (i) => attrs(`big${i}`, 'x'.repeat(1024), [...labels.map((t, k) => [t, label(i, k)]), [asset.Tag.DATA_LABEL_NORMAL_4, b('big')]]);
+  for (let i = 0; i < 12; i++) {
+    if (i % 2) await asset.add(big(i));
+    else asset.addSync(big(i));
+  }
+  const q = new Map([[asset.Tag.DATA_LABEL_NORMAL_4, b('big')]]);
+  const check = (rows) => {
+    assert.equal(rows.length, 12);
+    for (const row of rows) {
+      const i = Number(str(row.get(asset.Tag.ALIAS)).slice(3));
+      labels.forEach((t, k) => assert.deepEqual(row.get(t), label(i, k)));
+    }
+  };
+  check(asset.querySync(q)); // ~74 KiB: more than the answer buffer holds at first
+  check(asset.querySync(q)); // now it fits
+  check(await asset.query(q));
+  // An update packs two maps one after the other; a second one larger than the buffer grows it,
+  // keeping the first.
+  const locals = [asset.Tag.DATA_LABEL_NORMAL_LOCAL_1, asset.Tag.DATA_LABEL_NORMAL_LOCAL_2, asset.Tag.DATA_LABEL_NORMAL_LOCAL_3, asset.Tag.DATA_LABEL_NORMAL_LOCAL_4];
+  const wide = new Map([...labels, ...locals].map((t, k) => [t, label(5, k)]));
+  asset.updateSync(byAlias('big0', [[asset.Tag.DATA_LABEL_NORMAL_4, b('big')]]), wide);
+  const [row] = asset.querySync(byAlias('big0'));
+  [...labels, ...locals].forEach((t, k) => assert.deepEqual(row.get(t), label(5, k)));
+  await asset.remove(q);
+});
+
 test('argument errors are 401, thrown at once by the Promise forms too', async () => {
   for (const bad of [undefined, null, {}, [[asset.Tag.ALIAS, b('x')]], 'map']) {
     throwsCode(() => asset.add(bad), 401);
@@ -281,6 +310,9 @@ test('AuthType ANY: preQuery → user authentication → query with challenge an
   asset.postQuerySync(new Map([[asset.Tag.AUTH_CHALLENGE, c2]]));
   // After postQuery the session is gone: its challenge and token no longer open the secret.
   await assert.rejects(asset.query(all([[asset.Tag.AUTH_CHALLENGE, c2], [asset.Tag.AUTH_TOKEN, t2]])), (e) => [24000004, 24000002].includes(e.code));
+  // No token for a closed session, or for a value no preQuery of this app issued.
+  await rejectsCode(ohfile.assetUserAuth.authenticate(c2), 24000004);
+  await rejectsCode(ohfile.assetUserAuth.authenticate(new Uint8Array(32).fill(7)), 24000004);
   await rejectsCode(ohfile.assetUserAuth.authenticate(c2.subarray(1)), 401);
   await asset.remove(byAlias('auth_alias'));
 });

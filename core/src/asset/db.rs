@@ -10,16 +10,20 @@
 //! critical labels. Editing any of them in the file makes decryption fail (24000007); normal and
 //! local labels are not bound, so apps can update them.
 
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use aes_gcm::Aes256Gcm;
 use hmac::{Hmac, Mac};
-use rusqlite::{params_from_iter, types::Value as Sql, Connection};
+use rusqlite::types::{ToSqlOutput, Value as Sql, ValueRef};
+use rusqlite::{params_from_iter, Connection, ToSql};
 use sha2::Sha256;
 
-use super::crypto::{self, hex};
+use super::crypto;
 use super::tags::{Accessibility, AuthType, CRITICAL_LABELS, LOCAL_LABELS, NORMAL_LABELS};
 use super::value::{AssetMap, MapExt, Value};
 use crate::error::{Error, ErrorCode, Result};
@@ -95,36 +99,51 @@ pub(crate) struct Row {
 impl Row {
     /// The associated data binding the secret to the critical attributes.
     pub fn aad(&self) -> Vec<u8> {
-        let mut a = Vec::with_capacity(256);
-        let mut field = |name: &str, value: &[u8]| {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        // Built in one buffer, hex included: this runs on every seal and open.
+        let mut a = Vec::with_capacity(512);
+        let mut field = |name: &str, value: &[u8], as_hex: bool| {
             a.extend_from_slice(name.as_bytes());
             a.push(b':');
-            a.extend_from_slice(value);
+            if as_hex {
+                for b in value {
+                    a.extend_from_slice(&[DIGITS[(b >> 4) as usize], DIGITS[(b & 15) as usize]]);
+                }
+            } else {
+                a.extend_from_slice(value);
+            }
             a.push(b'_');
         };
-        field("v", b"1");
-        field("Alias", hex(&self.alias).as_bytes());
-        field("Owner", self.owner.as_bytes());
-        field("Origin", self.origin.as_bytes());
-        field("SyncType", &self.sync_type.to_le_bytes());
-        field("Accessibility", &(self.accessibility as u32).to_le_bytes());
-        field("RequirePasswordSet", &[self.require_password_set as u8]);
-        field("AuthType", &(self.auth_type as u32).to_le_bytes());
-        field("IsPersistent", &[self.is_persistent as u8]);
-        field("WrapType", &self.wrap_type.to_le_bytes());
-        field("AttrEncrypted", &[self.attr_encrypted as u8]);
+        field("v", b"1", false);
+        field("Alias", &self.alias, true);
+        field("Owner", self.owner.as_bytes(), false);
+        field("Origin", self.origin.as_bytes(), false);
+        field("SyncType", &self.sync_type.to_le_bytes(), false);
+        field(
+            "Accessibility",
+            &(self.accessibility as u32).to_le_bytes(),
+            false,
+        );
+        field(
+            "RequirePasswordSet",
+            &[self.require_password_set as u8],
+            false,
+        );
+        field("AuthType", &(self.auth_type as u32).to_le_bytes(), false);
+        field("IsPersistent", &[self.is_persistent as u8], false);
+        field("WrapType", &self.wrap_type.to_le_bytes(), false);
+        field("AttrEncrypted", &[self.attr_encrypted as u8], false);
         for (i, name) in LABEL_COLUMNS.iter().enumerate().take(4) {
-            let v = self.labels[i].as_deref().map(hex).unwrap_or_default();
-            field(name, v.as_bytes());
+            field(name, self.labels[i].as_deref().unwrap_or_default(), true);
         }
         a
     }
 
     /// The attributes a query returns (the secret only when asked for and decrypted).
-    pub fn to_map(&self, secret: Option<Vec<u8>>) -> AssetMap {
+    pub fn into_map(self, secret: Option<Vec<u8>>) -> AssetMap {
         use super::tags::Tag;
         let mut m = AssetMap::new();
-        m.insert(Tag::ALIAS, Value::Bytes(self.alias.clone()));
+        m.insert(Tag::ALIAS, Value::Bytes(self.alias));
         m.insert(Tag::ACCESSIBILITY, Value::Number(self.accessibility as u32));
         m.insert(Tag::AUTH_TYPE, Value::Number(self.auth_type as u32));
         m.insert(Tag::SYNC_TYPE, Value::Number(self.sync_type));
@@ -138,9 +157,9 @@ impl Row {
             Value::Bytes(self.update_time.to_string().into_bytes()),
         );
         m.insert(Tag::WRAP_TYPE, Value::Number(self.wrap_type));
-        for (i, l) in self.labels.iter().enumerate() {
+        for (i, l) in self.labels.into_iter().enumerate() {
             if let Some(l) = l {
-                m.insert(label_tag(i), Value::Bytes(l.clone()));
+                m.insert(label_tag(i), Value::Bytes(l));
             }
         }
         if let Some(s) = secret {
@@ -150,10 +169,10 @@ impl Row {
     }
 }
 
-/// Which rows a query, remove or update means (all conditions ANDed).
+/// Which rows a query, remove or update means (all conditions ANDed), borrowing its values.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Filter {
-    pub alias: Option<Vec<u8>>,
+pub(crate) struct Filter<'a> {
+    pub alias: Option<&'a [u8]>,
     /// SyncType matched as a mask: `(stored & q) == q`.
     pub sync_type: Option<u32>,
     pub accessibility: Option<u32>,
@@ -161,15 +180,15 @@ pub(crate) struct Filter {
     pub require_password_set: Option<bool>,
     pub is_persistent: Option<bool>,
     pub wrap_type: Option<u32>,
-    pub labels: Vec<(usize, Vec<u8>)>,
+    pub labels: Vec<(usize, &'a [u8])>,
 }
 
-impl Filter {
+impl<'a> Filter<'a> {
     /// The conditions a validated map states.
-    pub fn from_map(m: &AssetMap) -> Filter {
+    pub fn from_map(m: &'a AssetMap) -> Filter<'a> {
         use super::tags::Tag;
         Filter {
-            alias: m.bytes(Tag::ALIAS).map(<[u8]>::to_vec),
+            alias: m.bytes(Tag::ALIAS),
             sync_type: m.number(Tag::SYNC_TYPE),
             accessibility: m.number(Tag::ACCESSIBILITY),
             auth_type: m.number(Tag::AUTH_TYPE),
@@ -179,7 +198,7 @@ impl Filter {
             labels: m
                 .iter()
                 .filter_map(|(t, v)| match (label_slot(*t), v) {
-                    (Some(i), Value::Bytes(b)) => Some((i, b.clone())),
+                    (Some(i), Value::Bytes(b)) => Some((i, b.as_slice())),
                     _ => None,
                 })
                 .collect(),
@@ -209,14 +228,15 @@ impl Codec {
         }
     }
 
-    fn alias_key(&self, alias: &[u8]) -> Vec<u8> {
+    /// The value of the alias column for `alias`: itself, or its HMAC in a sealed database.
+    fn alias_key<'a>(&self, alias: &'a [u8]) -> Cow<'a, [u8]> {
         match self {
-            Codec::Plain => alias.to_vec(),
+            Codec::Plain => Cow::Borrowed(alias),
             Codec::Sealed { mac_key, .. } => {
                 let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(mac_key)
                     .expect("HMAC takes any key length");
                 mac.update(alias);
-                mac.finalize().into_bytes().to_vec()
+                Cow::Owned(mac.finalize().into_bytes().to_vec())
             }
         }
     }
@@ -248,7 +268,36 @@ fn field_aad(row_key: &[u8], column: &str) -> Vec<u8> {
 pub(crate) struct Db {
     conn: Connection,
     codec: Codec,
+    /// The SQL of each statement shape (`find` or `delete_matching`, which conditions), made once:
+    /// rusqlite caches the prepared statements by their text.
+    sql: RefCell<HashMap<(bool, u8), String>>,
 }
+
+/// An argument of a condition (borrowing the caller's bytes where it can).
+enum Arg<'a> {
+    Blob(Cow<'a, [u8]>),
+    Integer(i64),
+}
+
+impl ToSql for Arg<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Arg::Blob(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
+            Arg::Integer(i) => ToSqlOutput::Owned(Sql::Integer(*i)),
+        })
+    }
+}
+
+/// The columns [`Db::conditions`] may compare, in the order of its mask bits.
+const CONDITIONS: [&str; 7] = [
+    " AND alias = ?",
+    " AND (sync_type & ?) = ?",
+    " AND accessibility = ?",
+    " AND auth_type = ?",
+    " AND require_password_set = ?",
+    " AND is_persistent = ?",
+    " AND wrap_type = ?",
+];
 
 const SCHEMA_VERSION: i64 = 1;
 
@@ -284,25 +333,48 @@ impl Db {
              PRAGMA user_version = {SCHEMA_VERSION};"
         ))
         .map_err(db_error)?;
-        Ok(Db { conn, codec })
+        Ok(Db {
+            conn,
+            codec,
+            sql: RefCell::new(HashMap::new()),
+        })
+    }
+
+    /// Runs `f` with the SQL of a select (`find`) or delete with the conditions of `mask`.
+    fn with_sql<T>(&self, select: bool, mask: u8, f: impl FnOnce(&str) -> T) -> T {
+        let mut cache = self.sql.borrow_mut();
+        let sql = cache.entry((select, mask)).or_insert_with(|| {
+            let conditions: String = (0..CONDITIONS.len())
+                .filter(|i| mask & (1 << i) != 0)
+                .map(|i| CONDITIONS[i])
+                .collect();
+            if select {
+                format!("SELECT {SELECT_COLUMNS} FROM asset WHERE 1{conditions} ORDER BY id")
+            } else {
+                format!("DELETE FROM asset WHERE 1{conditions}")
+            }
+        });
+        f(sql)
     }
 
     /// The rows matching `f`, in insertion order.
     pub fn find(&self, f: &Filter) -> Result<Vec<Row>> {
-        let (conditions, args) = self.conditions(f);
+        let (mask, args) = self.conditions(f);
         // Labels are compared here in the clear (plain databases could do it in SQL, sealed ones
         // cannot; one path keeps both the same).
-        let sql = format!("SELECT {SELECT_COLUMNS} FROM asset WHERE 1{conditions} ORDER BY id");
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(db_error)?;
+        let mut stmt = self
+            .with_sql(true, mask, |sql| self.conn.prepare_cached(sql))
+            .map_err(db_error)?;
         let raw = stmt
             .query_map(params_from_iter(args), raw_row)
             .map_err(db_error)?;
-        let mut out = Vec::new();
+        // An alias names at most one asset.
+        let mut out = Vec::with_capacity(if f.alias.is_some() { 1 } else { 8 });
         for r in raw {
             let row = self.decode(r.map_err(db_error)?)?;
             if f.labels
                 .iter()
-                .all(|(i, v)| row.labels[*i].as_deref() == Some(v.as_slice()))
+                .all(|(i, v)| row.labels[*i].as_deref() == Some(*v))
             {
                 out.push(row);
             }
@@ -314,50 +386,48 @@ impl Db {
     pub fn delete_matching(&self, f: &Filter) -> Result<usize> {
         if f.labels.is_empty() {
             // Everything is decidable in SQL: one statement, no decoding.
-            let (conditions, args) = self.conditions(f);
-            let sql = format!("DELETE FROM asset WHERE 1{conditions}");
-            let mut stmt = self.conn.prepare_cached(&sql).map_err(db_error)?;
+            let (mask, args) = self.conditions(f);
+            let mut stmt = self
+                .with_sql(false, mask, |sql| self.conn.prepare_cached(sql))
+                .map_err(db_error)?;
             return stmt.execute(params_from_iter(args)).map_err(db_error);
         }
         let ids: Vec<i64> = self.find(f)?.iter().map(|r| r.id).collect();
         self.delete(&ids)
     }
 
-    /// The SQL conditions (` AND …`) and arguments of `f`'s non-label parts.
-    fn conditions(&self, f: &Filter) -> (String, Vec<Sql>) {
-        let mut sql = String::new();
-        let mut args: Vec<Sql> = Vec::new();
-        if let Some(a) = &f.alias {
-            sql.push_str(" AND alias = ?");
-            args.push(Sql::Blob(self.codec.alias_key(a)));
+    /// The conditions of `f`'s non-label parts, as a mask of [`CONDITIONS`], and their arguments.
+    fn conditions<'a>(&self, f: &Filter<'a>) -> (u8, Vec<Arg<'a>>) {
+        let mut mask = 0u8;
+        let mut args: Vec<Arg<'a>> = Vec::with_capacity(4);
+        if let Some(a) = f.alias {
+            mask |= 1;
+            args.push(Arg::Blob(self.codec.alias_key(a)));
         }
         if let Some(s) = f.sync_type {
-            sql.push_str(" AND (sync_type & ?) = ?");
-            args.push(Sql::Integer(s as i64));
-            args.push(Sql::Integer(s as i64));
+            mask |= 1 << 1;
+            args.push(Arg::Integer(s as i64));
+            args.push(Arg::Integer(s as i64));
         }
         let ints = [
-            ("accessibility", f.accessibility.map(i64::from)),
-            ("auth_type", f.auth_type.map(i64::from)),
-            (
-                "require_password_set",
-                f.require_password_set.map(i64::from),
-            ),
-            ("is_persistent", f.is_persistent.map(i64::from)),
-            ("wrap_type", f.wrap_type.map(i64::from)),
+            f.accessibility.map(i64::from),
+            f.auth_type.map(i64::from),
+            f.require_password_set.map(i64::from),
+            f.is_persistent.map(i64::from),
+            f.wrap_type.map(i64::from),
         ];
-        for (col, v) in ints {
+        for (i, v) in ints.into_iter().enumerate() {
             if let Some(v) = v {
-                sql.push_str(&format!(" AND {col} = ?"));
-                args.push(Sql::Integer(v));
+                mask |= 1 << (2 + i);
+                args.push(Arg::Integer(v));
             }
         }
-        (sql, args)
+        (mask, args)
     }
 
     /// Inserts `row` (its id is ignored): 24000003 when the alias exists.
     pub fn insert(&self, row: &Row) -> Result<()> {
-        let key = self.codec.alias_key(&row.alias);
+        let key = self.codec.alias_key(&row.alias).into_owned();
         let alias_sealed = match self.codec {
             Codec::Plain => None,
             Codec::Sealed { .. } => Some(self.codec.seal(&key, "alias", &row.alias)?),
@@ -411,7 +481,7 @@ impl Db {
 
     /// Replaces the asset with `row`'s alias (if any) by `row`, atomically.
     pub fn replace(&mut self, row: &Row) -> Result<()> {
-        let key = self.codec.alias_key(&row.alias);
+        let key = self.codec.alias_key(&row.alias).into_owned();
         let tx = self.conn.unchecked_transaction().map_err(db_error)?;
         tx.execute("DELETE FROM asset WHERE alias = ?", [key])
             .map_err(db_error)?;
@@ -437,7 +507,7 @@ impl Db {
 
     /// Writes the updatable fields of `row` (labels, secret, update time) back.
     pub fn update(&self, row: &Row) -> Result<()> {
-        let key = self.codec.alias_key(&row.alias);
+        let key = self.codec.alias_key(&row.alias).into_owned();
         let mut sets = Vec::new();
         let mut values: Vec<Sql> = Vec::new();
         for (i, col) in LABEL_COLUMNS.iter().enumerate().skip(4) {
@@ -467,17 +537,20 @@ impl Db {
     }
 
     fn decode(&self, r: RawRow) -> Result<Row> {
-        let alias = match (&self.codec, r.alias_sealed) {
-            (Codec::Plain, _) => r.alias_key.clone(),
-            (Codec::Sealed { .. }, Some(s)) => self.codec.open(&r.alias_key, "alias", s)?,
+        let (alias, labels) = match (&self.codec, r.alias_sealed) {
+            // Stored in the clear: taken as they are.
+            (Codec::Plain, _) => (r.alias_key, r.labels),
+            (Codec::Sealed { .. }, Some(s)) => {
+                let mut labels: [Option<Vec<u8>>; LABEL_SLOTS] = Default::default();
+                for (i, l) in r.labels.into_iter().enumerate() {
+                    if let Some(v) = l {
+                        labels[i] = Some(self.codec.open(&r.alias_key, LABEL_COLUMNS[i], v)?);
+                    }
+                }
+                (self.codec.open(&r.alias_key, "alias", s)?, labels)
+            }
             (Codec::Sealed { .. }, None) => return Err(corrupted("an encrypted row has no alias")),
         };
-        let mut labels: [Option<Vec<u8>>; LABEL_SLOTS] = Default::default();
-        for (i, l) in r.labels.into_iter().enumerate() {
-            if let Some(v) = l {
-                labels[i] = Some(self.codec.open(&r.alias_key, LABEL_COLUMNS[i], v)?);
-            }
-        }
         let num = |v: i64, what: &str| -> Result<u32> {
             u32::try_from(v).map_err(|_| corrupted(format!("stored {what} {v} is out of range")))
         };
@@ -520,7 +593,7 @@ struct RawRow {
     attr_encrypted: i64,
     create_time: i64,
     update_time: i64,
-    labels: Vec<Option<Vec<u8>>>,
+    labels: [Option<Vec<u8>>; LABEL_SLOTS],
     secret: Vec<u8>,
 }
 
@@ -532,9 +605,9 @@ const SELECT_COLUMNS: &str = "id, alias, alias_sealed, owner, origin, sync_type,
 
 // By index, not by name: this is the hot path of every query.
 fn raw_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRow> {
-    let mut labels = Vec::with_capacity(LABEL_SLOTS);
-    for i in 0..LABEL_SLOTS {
-        labels.push(r.get::<_, Option<Vec<u8>>>(14 + i)?);
+    let mut labels: [Option<Vec<u8>>; LABEL_SLOTS] = Default::default();
+    for (i, l) in labels.iter_mut().enumerate() {
+        *l = r.get::<_, Option<Vec<u8>>>(14 + i)?;
     }
     Ok(RawRow {
         id: r.get(0)?,

@@ -1,5 +1,5 @@
-//! The lock state the asset store obeys, read from `device.json` at each operation (tests and users
-//! flip it while apps run):
+//! The lock state the asset store obeys, from `device.json` as it is at each operation (tests and
+//! users flip it while apps run):
 //!
 //! ```json
 //! { "lockScreenPasswordSet": true, "screenLocked": false, "unlockedSinceBoot": true }
@@ -14,15 +14,13 @@
 //!   DEVICE_POWERED_ON secrets are in reach (when a password is set).
 
 use std::fs;
-use std::os::unix::fs::MetadataExt;
-use std::path::PathBuf;
-use std::sync::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::path::Path;
 
 use serde_json::Value as Json;
 
 use super::tags::Accessibility;
-use crate::device::json_file::json_kind;
+use super::watched::Watched;
+use crate::device::json_file::{json_kind, parse_json_bytes};
 use crate::device::Device;
 use crate::error::{Error, ErrorCode, Result};
 
@@ -57,17 +55,43 @@ pub const KEY_UNLOCKED_SINCE_BOOT: &str = "unlockedSinceBoot";
 impl DeviceState {
     /// Reads the state now. A non-boolean value is 401 naming the key.
     pub fn read(device: &Device) -> Result<DeviceState> {
-        let info = device.info()?;
+        let path = device.root().join("device.json");
+        match fs::read(&path) {
+            Ok(bytes) => DeviceState::parse(Some(&bytes), &path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => DeviceState::parse(None, &path),
+            Err(e) => Err(Error::io(&e, format!("cannot read {}", path.display()))),
+        }
+    }
+
+    /// The state `device.json` at `path` states with these contents (`None`: no file): a file that
+    /// is not a JSON object is 13900020, a flag that is not a boolean 401, both naming the file.
+    pub(crate) fn parse(bytes: Option<&[u8]>, path: &Path) -> Result<DeviceState> {
         let d = DeviceState::default();
+        let Some(bytes) = bytes else {
+            return Ok(d);
+        };
+        let raw = match parse_json_bytes(bytes, path)? {
+            Json::Object(raw) => raw,
+            other => {
+                return Err(Error::new(
+                    ErrorCode::InvalidArgument,
+                    format!(
+                        "{} must hold a JSON object, not {}",
+                        path.display(),
+                        json_kind(&other)
+                    ),
+                ))
+            }
+        };
         let flag = |key: &str, default: bool| -> Result<bool> {
-            match info.raw.get(key) {
+            match raw.get(key) {
                 None | Some(Json::Null) => Ok(default),
                 Some(Json::Bool(b)) => Ok(*b),
                 Some(v) => Err(Error::new(
                     ErrorCode::ParameterError,
                     format!(
                         "{}: \"{key}\" must be a boolean, not {}",
-                        device.root().join("device.json").display(),
+                        path.display(),
                         json_kind(v)
                     ),
                 )),
@@ -112,60 +136,22 @@ impl DeviceState {
     }
 }
 
-/// Reads a device's state for a long-lived store, skipping the parse while `device.json` provably
-/// did not change: the cached state is reused only while the file's identity, size, mtime and
-/// ctime are the same as when it was read, and only if by then the file had been untouched for
-/// two seconds (file times are coarse, so a newer file might change again within the same tick).
+/// Reads a device's state for a long-lived store: `device.json` is parsed again only when it may
+/// have changed (see [`Watched`]), so an operation costs at most one `stat` of it.
 pub(crate) struct StateReader {
-    device: Device,
-    path: PathBuf,
-    cache: Mutex<Option<(Option<FileStamp>, DeviceState)>>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct FileStamp {
-    dev: u64,
-    ino: u64,
-    size: u64,
-    mtime: (i64, i64),
-    ctime: (i64, i64),
+    file: Watched<DeviceState>,
 }
 
 impl StateReader {
     pub fn new(device: &Device) -> StateReader {
         StateReader {
-            device: device.clone(),
-            path: device.root().join("device.json"),
-            cache: Mutex::new(None),
+            file: Watched::new(device.root().join("device.json")),
         }
     }
 
-    /// The state now (see the type's docs for when the file is parsed again).
+    /// The state now.
     pub fn read(&self) -> Result<DeviceState> {
-        let stamp = match fs::metadata(&self.path) {
-            Ok(m) => Some(FileStamp {
-                dev: m.dev(),
-                ino: m.ino(),
-                size: m.size(),
-                mtime: (m.mtime(), m.mtime_nsec()),
-                ctime: (m.ctime(), m.ctime_nsec()),
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(_) => return DeviceState::read(&self.device), // reports the error
-        };
-        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((s, state)) = cache.as_ref() {
-            if *s == stamp {
-                return Ok(*state);
-            }
-        }
-        let state = DeviceState::read(&self.device)?;
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
-        let settled = stamp.is_none_or(|s| now - s.mtime.0.max(s.ctime.0) >= 2);
-        *cache = settled.then_some((stamp, state));
-        Ok(state)
+        let path = self.file.path();
+        self.file.get(|bytes| DeviceState::parse(bytes, path))
     }
 }

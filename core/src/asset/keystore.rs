@@ -15,7 +15,7 @@ use std::fs;
 use std::io::{Read, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use aes_gcm::Aes256Gcm;
 use sha2::{Digest, Sha256};
@@ -73,11 +73,14 @@ fn level(a: Accessibility) -> &'static str {
     }
 }
 
-/// Software root keys in 0600 files under `state/asset/keys/`.
+/// Software root keys in 0600 files under `state/asset/keys/`. Root keys, class ciphers and
+/// service secrets are derived once per instance and kept in memory: a store lives as long as
+/// the process, and re-deriving per operation would cost a key schedule and an HKDF each time.
 pub struct SoftwareKeyStore {
     dir: PathBuf,
     roots: Mutex<HashMap<&'static str, [u8; 32]>>,
-    ciphers: Mutex<HashMap<KeyId, Aes256Gcm>>,
+    ciphers: Mutex<HashMap<KeyId, Arc<Aes256Gcm>>>,
+    service: Mutex<HashMap<String, [u8; 32]>>,
 }
 
 impl SoftwareKeyStore {
@@ -88,6 +91,7 @@ impl SoftwareKeyStore {
             dir,
             roots: Mutex::new(HashMap::new()),
             ciphers: Mutex::new(HashMap::new()),
+            service: Mutex::new(HashMap::new()),
         })
     }
 
@@ -101,46 +105,53 @@ impl SoftwareKeyStore {
         Ok(k)
     }
 
-    fn with_cipher<T>(&self, id: &KeyId, f: impl FnOnce(&Aes256Gcm) -> Result<T>) -> Result<T> {
+    /// The cipher of the class `id`, derived on first use.
+    fn cipher(&self, id: &KeyId) -> Result<Arc<Aes256Gcm>> {
         let cached = self
             .ciphers
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(id)
             .cloned();
-        let c = match cached {
-            Some(c) => c,
-            None => {
-                let root = self.root(level(id.accessibility))?;
-                let key = crypto::derive_key(&root, b"ohfile-asset-class", id.alias().as_bytes());
-                let c = crypto::cipher(&key);
-                self.ciphers
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert(id.clone(), c.clone());
-                c
-            }
-        };
-        f(&c)
+        if let Some(c) = cached {
+            return Ok(c);
+        }
+        let root = self.root(level(id.accessibility))?;
+        let key = crypto::derive_key(&root, b"ohfile-asset-class", id.alias().as_bytes());
+        let c = Arc::new(crypto::cipher(&key));
+        self.ciphers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id.clone(), c.clone());
+        Ok(c)
     }
 }
 
 impl KeyStore for SoftwareKeyStore {
     fn encrypt(&self, id: &KeyId, aad: &[u8], plain: &[u8]) -> Result<Vec<u8>> {
-        self.with_cipher(id, |c| crypto::seal(c, aad, plain))
+        crypto::seal(&*self.cipher(id)?, aad, plain)
     }
 
     fn decrypt(&self, id: &KeyId, aad: &[u8], blob: &[u8]) -> Result<Vec<u8>> {
-        self.with_cipher(id, |c| crypto::open(c, aad, blob))
+        crypto::open(&*self.cipher(id)?, aad, blob)
     }
 
     fn service_secret(&self, purpose: &str) -> Result<[u8; 32]> {
+        if let Some(k) = self
+            .service
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(purpose)
+        {
+            return Ok(*k);
+        }
         let root = self.root("service")?;
-        Ok(crypto::derive_key(
-            &root,
-            b"ohfile-asset-service",
-            purpose.as_bytes(),
-        ))
+        let k = crypto::derive_key(&root, b"ohfile-asset-service", purpose.as_bytes());
+        self.service
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(purpose.to_string(), k);
+        Ok(k)
     }
 }
 

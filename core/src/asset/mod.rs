@@ -13,16 +13,19 @@
 //! itself is unusable (unreadable or world-readable root key, no randomness).
 
 mod auth;
+mod changes;
 mod crypto;
 mod db;
 pub mod device_state;
 pub mod keystore;
 mod profile;
+mod shared;
 mod store;
 pub mod sync;
 pub mod tags;
 mod validate;
 mod value;
+mod watched;
 
 #[cfg(test)]
 mod tests;

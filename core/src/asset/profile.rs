@@ -9,9 +9,11 @@
 //! All optional: an app without them (or an owner with no installed app) has no group and may not
 //! store persistent assets.
 
+use std::path::{Path, PathBuf};
+
 use serde_json::Value as Json;
 
-use crate::device::json_file::read_json_object;
+use crate::device::json_file::{json_kind, parse_json_bytes};
 use crate::device::Device;
 use crate::error::{Error, ErrorCode, Result};
 
@@ -30,10 +32,30 @@ pub(crate) struct AppProfile {
 }
 
 impl AppProfile {
-    pub fn load(device: &Device, bundle: &str) -> Result<AppProfile> {
-        let path = device.apps_dir().join(bundle).join("bundle.json");
-        let Some(obj) = read_json_object(&path)? else {
+    /// Where the profile of `bundle` is.
+    pub fn path(device: &Device, bundle: &str) -> PathBuf {
+        device.apps_dir().join(bundle).join("bundle.json")
+    }
+
+    /// The profile `bundle.json` at `path` states with these contents (`None`: no file, so no
+    /// groups and no permission). A file that is not a JSON object is 13900020 (as every device
+    /// file), a key of the wrong type 24000011, naming the file.
+    pub fn parse(bytes: Option<&[u8]>, path: &Path) -> Result<AppProfile> {
+        let Some(bytes) = bytes else {
             return Ok(AppProfile::default());
+        };
+        let obj = match parse_json_bytes(bytes, path)? {
+            Json::Object(obj) => obj,
+            other => {
+                return Err(Error::new(
+                    ErrorCode::InvalidArgument,
+                    format!(
+                        "{} must hold a JSON object, not {}",
+                        path.display(),
+                        json_kind(&other)
+                    ),
+                ))
+            }
         };
         let bad = |key: &str, want: &str| {
             Error::new(

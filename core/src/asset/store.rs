@@ -17,6 +17,7 @@ use super::sync::results::SyncResults;
 use super::tags::{Accessibility, AuthType, ConflictResolution, ReturnType, SyncType, Tag};
 use super::validate::{check, Op};
 use super::value::{AssetMap, MapExt, SyncResult, Value};
+use super::watched::Watched;
 use crate::device::{validate_bundle_name, Device};
 use crate::error::{Error, ErrorCode, Result};
 
@@ -53,7 +54,10 @@ impl Bucket {
 pub struct AssetStore {
     device: Device,
     owner: String,
-    profile: AppProfile,
+    /// `app:<owner>`, the owner of the app's own bucket.
+    app_key: String,
+    /// The app's bundle.json, consulted only by what needs it (groups, IS_PERSISTENT, sync).
+    profile: Watched<Arc<AppProfile>>,
     keys: Arc<dyn KeyStore>,
     dbs: Mutex<HashMap<Bucket, Db>>,
     state: StateReader,
@@ -101,14 +105,17 @@ impl AssetStore {
     ) -> Result<AssetStore> {
         validate_bundle_name(owner)
             .map_err(|e| Error::new(ErrorCode::ParameterError, e.detail().to_string()))?;
-        Ok(AssetStore {
+        let store = AssetStore {
             device: device.clone(),
             owner: owner.to_string(),
-            profile: AppProfile::load(device, owner)?,
+            app_key: format!("app:{owner}"),
+            profile: Watched::new(AppProfile::path(device, owner)),
             keys,
             dbs: Mutex::new(HashMap::new()),
             state: StateReader::new(device),
-        })
+        };
+        store.profile()?; // a malformed profile is reported at open, as before any use
+        Ok(store)
     }
 
     /// The owner's bundle name.
@@ -119,7 +126,7 @@ impl AssetStore {
     /// Adds an asset (`asset.add`).
     pub fn add(&self, attrs: &AssetMap) -> Result<()> {
         check(Op::Add, attrs)?;
-        if attrs.contains_key(&Tag::IS_PERSISTENT) && !self.profile.may_persist {
+        if attrs.contains_key(&Tag::IS_PERSISTENT) && !self.profile()?.may_persist {
             return Err(Error::new(
                 ErrorCode::PermissionDenied,
                 format!(
@@ -140,7 +147,7 @@ impl AssetStore {
         let mut row = Row {
             id: 0,
             alias: attrs.bytes(Tag::ALIAS).unwrap_or_default().to_vec(),
-            owner: self.owner_key(&bucket),
+            owner: self.owner_key(&bucket)?,
             origin: self.owner.clone(),
             sync_type: attrs.number(Tag::SYNC_TYPE).unwrap_or(SyncType::NEVER),
             accessibility: attrs
@@ -341,7 +348,7 @@ impl AssetStore {
                 row.auth_type == AuthType::Any,
             )?;
             let secret = self.open_secret(&row)?;
-            return Ok(vec![row.to_map(Some(secret))]);
+            return Ok(vec![row.into_map(Some(secret))]);
         }
         if let Some(order) = query.number(Tag::RETURN_ORDERED_BY).and_then(label_slot) {
             // Stable: equal labels keep insertion order; a missing label sorts first (as SQL NULL).
@@ -352,10 +359,10 @@ impl AssetStore {
             .number(Tag::RETURN_LIMIT)
             .map_or(usize::MAX, |l| l as usize);
         let out: Vec<AssetMap> = rows
-            .iter()
+            .into_iter()
             .skip(offset)
             .take(limit)
-            .map(|r| r.to_map(None))
+            .map(|r| r.into_map(None))
             .collect();
         if out.is_empty() {
             return Err(not_found("no asset matches the query"));
@@ -396,7 +403,7 @@ impl AssetStore {
 
     pub(crate) fn check_bucket(&self, b: &Bucket) -> Result<()> {
         if let Some(g) = &b.group {
-            if !self.profile.groups.iter().any(|x| x == g) {
+            if !self.profile()?.groups.iter().any(|x| x == g) {
                 return Err(Error::new(
                     ErrorCode::ParameterError,
                     format!(
@@ -432,12 +439,19 @@ impl AssetStore {
         Ok(state)
     }
 
+    /// The app's profile as its bundle.json says now.
+    fn profile(&self) -> Result<Arc<AppProfile>> {
+        let path = self.profile.path();
+        self.profile
+            .get(|bytes| AppProfile::parse(bytes, path).map(Arc::new))
+    }
+
     /// The owner the bucket's keys and AAD belong to.
-    pub(crate) fn owner_key(&self, b: &Bucket) -> String {
-        match &b.group {
-            None => format!("app:{}", self.owner),
-            Some(g) => format!("group:{},{}", self.profile.developer_id, hex(g)),
-        }
+    pub(crate) fn owner_key(&self, b: &Bucket) -> Result<String> {
+        Ok(match &b.group {
+            None => self.app_key.clone(),
+            Some(g) => format!("group:{},{}", self.profile()?.developer_id, hex(g)),
+        })
     }
 
     fn db_path(&self, b: &Bucket) -> Result<PathBuf> {
@@ -445,7 +459,7 @@ impl AssetStore {
             None => format!("app_{}", self.owner),
             Some(_) => format!(
                 "group_{}",
-                hex(&Sha256::digest(self.owner_key(b).as_bytes()))
+                hex(&Sha256::digest(self.owner_key(b)?.as_bytes()))
             ),
         };
         let prefix = if b.attr_encrypted { "enc_" } else { "" };
@@ -470,7 +484,7 @@ impl AssetStore {
                 Codec::sealed(
                     &self
                         .keys
-                        .service_secret(&format!("attr:{}", self.owner_key(b)))?,
+                        .service_secret(&format!("attr:{}", self.owner_key(b)?))?,
                 )
             } else {
                 Codec::Plain
@@ -494,16 +508,17 @@ impl AssetStore {
     }
 
     /// Every bucket the app may have: its own and its groups', plain and encrypted.
-    pub(crate) fn buckets(&self) -> Vec<Bucket> {
-        let groups = std::iter::once(None).chain(self.profile.groups.iter().cloned().map(Some));
-        groups
+    pub(crate) fn buckets(&self) -> Result<Vec<Bucket>> {
+        let profile = self.profile()?;
+        let groups = std::iter::once(None).chain(profile.groups.iter().cloned().map(Some));
+        Ok(groups
             .flat_map(|group| {
                 [false, true].map(|attr_encrypted| Bucket {
                     group: group.clone(),
                     attr_encrypted,
                 })
             })
-            .collect()
+            .collect())
     }
 
     fn key_id(row: &Row) -> KeyId {
@@ -528,9 +543,11 @@ impl AssetStore {
 }
 
 /// The documented software stand-in for user authentication (OpenHarmony's UserIAM): "the user
-/// authenticated" for `challenge` (from [`AssetStore::pre_query`] of `owner`), so here is the
-/// AUTH_TOKEN value to pass to `query` with AUTH_CHALLENGE. It needs a lock-screen password on the
-/// device (the credential the user proves), else 24000005; a challenge that is not 32 bytes is 401.
+/// authenticated" for `challenge`, so here is the AUTH_TOKEN value to pass to `query` with
+/// AUTH_CHALLENGE. The challenge must be one of `owner`'s open [`AssetStore::pre_query`] sessions
+/// (else 24000004: a user authenticates for an app's pending request, never for an arbitrary or
+/// another app's value), and the device needs a lock-screen password (the credential the user
+/// proves), else 24000005; a challenge that is not 32 bytes is 401.
 pub fn authenticate_user(device: &Device, owner: &str, challenge: &[u8]) -> Result<Vec<u8>> {
     validate_bundle_name(owner)
         .map_err(|e| Error::new(ErrorCode::ParameterError, e.detail().to_string()))?;
@@ -540,6 +557,16 @@ pub fn authenticate_user(device: &Device, owner: &str, challenge: &[u8]) -> Resu
             format!("a challenge is 32 bytes, not {}", challenge.len()),
         ));
     }
+    let now = now_ms()?;
+    if Sessions::open(device)?
+        .find(owner, challenge, now)?
+        .is_none()
+    {
+        return Err(Error::new(
+            ErrorCode::AssetAccessDenied,
+            format!("the challenge is not one of an open preQuery session of {owner}"),
+        ));
+    }
     if !DeviceState::read(device)?.password_set {
         return Err(Error::new(
             ErrorCode::AssetStatusMismatch,
@@ -547,5 +574,5 @@ pub fn authenticate_user(device: &Device, owner: &str, challenge: &[u8]) -> Resu
         ));
     }
     let keys = SoftwareKeyStore::open(device)?;
-    auth::mint_token(&keys, owner, challenge, now_ms()?)
+    auth::mint_token(&keys, owner, challenge, now)
 }

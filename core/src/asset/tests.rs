@@ -882,7 +882,9 @@ fn user_authentication_flow() {
         code(s.query(&auth_query("pin", &challenge, &forged))),
         24000004
     );
-    let other_app = authenticate_user(&d, "com.example.other", &challenge).unwrap();
+    // A token for another app, were one minted, opens nothing of this one.
+    let keys = SoftwareKeyStore::open(&d).unwrap();
+    let other_app = super::auth::mint_token(&keys, "com.example.other", &challenge, 0).unwrap();
     assert_eq!(
         code(s.query(&auth_query("pin", &challenge, &other_app))),
         24000004
@@ -922,6 +924,49 @@ fn user_authentication_flow() {
         code(authenticate_user(&d, "com.example.app", &[0; 31])),
         401
     );
+}
+
+#[test]
+fn a_token_is_issued_only_for_an_open_session_of_the_same_app() {
+    let (t, d, s) = store();
+    set_state(t.path(), UNLOCKED);
+    s.add(&auth_asset("pin", Accessibility::DeviceFirstUnlocked))
+        .unwrap();
+    let other = AssetStore::open(&d, "com.example.other").unwrap();
+    other
+        .add(&auth_asset("pin", Accessibility::DeviceFirstUnlocked))
+        .unwrap();
+    let app = "com.example.app";
+    assert_eq!(
+        code(authenticate_user(&d, app, &[7u8; 32])),
+        24000004,
+        "a value no preQuery issued"
+    );
+    let challenge = s.pre_query(&m(&[])).unwrap();
+    let theirs = other.pre_query(&m(&[])).unwrap();
+    assert_eq!(
+        code(authenticate_user(&d, app, &theirs)),
+        24000004,
+        "another app's challenge"
+    );
+    assert_eq!(
+        code(authenticate_user(&d, "com.example.other", &challenge)),
+        24000004,
+        "this app's challenge for another app"
+    );
+    let token = authenticate_user(&d, app, &challenge).unwrap();
+    assert!(s.query(&auth_query("pin", &challenge, &token)).is_ok());
+    s.post_query(&m(&[(
+        Tag::AUTH_CHALLENGE,
+        Value::Bytes(challenge.clone()),
+    )]))
+    .unwrap();
+    assert_eq!(
+        code(authenticate_user(&d, app, &challenge)),
+        24000004,
+        "a closed session"
+    );
+    assert!(authenticate_user(&d, "com.example.other", &theirs).is_ok());
 }
 
 #[test]
@@ -974,6 +1019,11 @@ fn sessions_are_limited_per_app_and_in_all_and_expire() {
     assert!(s.query(&auth_query("pin", &c, &token)).is_ok());
     std::thread::sleep(std::time::Duration::from_millis(1100));
     assert_eq!(code(s.query(&auth_query("pin", &c, &token))), 24000002);
+    assert_eq!(
+        code(authenticate_user(&d2, "com.example.app", &c)),
+        24000004,
+        "no token for an expired session"
+    );
     for _ in 0..MAX_SESSIONS_PER_APP {
         s.pre_query(&m(&[(Tag::AUTH_VALIDITY_PERIOD, Value::Number(1))]))
             .unwrap();
@@ -1028,6 +1078,13 @@ fn group_assets_are_shared_by_the_apps_that_declare_the_group() {
 
 #[test]
 fn a_settled_device_json_is_cached_but_every_change_is_seen() {
+    settled_device_json(); // with change notification (where the file system has it)
+    super::changes::OFF.with(|o| o.set(true));
+    settled_device_json(); // with a stat per operation
+    super::changes::OFF.with(|o| o.set(false));
+}
+
+fn settled_device_json() {
     let (t, _d, s) = store();
     // Same size on purpose: only the file times tell the two apart.
     let unlocked = r#"{"lockScreenPasswordSet": true, "screenLocked": false}"#;
@@ -1073,4 +1130,50 @@ fn the_store_can_be_shared_between_threads() {
         w.join().unwrap();
     }
     assert_eq!(s.query(&m(&[])).unwrap().len(), 100);
+}
+
+#[test]
+fn shared_stores_are_one_per_device_and_app_until_the_databases_are_replaced() {
+    use std::sync::Arc;
+    let (t, d, _s) = store();
+    let app = "com.example.app";
+    let first = AssetStore::shared(&d, app).unwrap();
+    add(&first, "x", "1").unwrap(); // makes the databases' folder: the next call keeps a fresh store
+    let kept = AssetStore::shared(&d, app).unwrap();
+    assert!(Arc::ptr_eq(&kept, &AssetStore::shared(&d, app).unwrap()));
+    assert!(!Arc::ptr_eq(
+        &kept,
+        &AssetStore::shared(&d, "com.example.other").unwrap()
+    ));
+    assert_eq!(secret_of(&kept, "x").unwrap(), b"1");
+
+    // The app's profile is read when it matters, not only when the store opened.
+    let group = (Tag::GROUP_ID, b("demo_group_id"));
+    let in_group = m(&[(Tag::ALIAS, b("g")), (Tag::SECRET, b("s")), group.clone()]);
+    assert_eq!(code(kept.add(&in_group)), 401, "no such group yet");
+    install(
+        t.path(),
+        app,
+        r#"{"versionCode":1,"versionName":"1","assetAccessGroups":["demo_group_id"]}"#,
+    );
+    kept.add(&in_group).unwrap();
+
+    // Asset state wiped: a new store on the new folder, not connections to deleted files.
+    fs::remove_dir_all(t.path().join("state/asset")).unwrap();
+    let fresh = AssetStore::shared(&d, app).unwrap();
+    assert!(!Arc::ptr_eq(&kept, &fresh));
+    assert_eq!(code(secret_of(&fresh, "x")), 24000002);
+    add(&fresh, "y", "2").unwrap();
+    let reopened = AssetStore::open(&d, app).unwrap();
+    assert_eq!(
+        secret_of(&reopened, "y").unwrap(),
+        b"2",
+        "written where others see it"
+    );
+
+    // By path, a device that cannot be opened is the service being unavailable.
+    let missing = t.path().join("missing");
+    let e = AssetStore::shared_at(Some(&missing), app).unwrap_err();
+    assert_eq!(e.code().code(), 24000001);
+    assert!(e.message().contains("does not exist"), "{}", e.message());
 }

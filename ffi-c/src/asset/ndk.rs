@@ -1,25 +1,27 @@
 //! OpenHarmony's asset NDK (`include/asset/asset_api.h`): the `OH_Asset_*` names over the store of
 //! the calling app. On OpenHarmony the system knows the caller; here it is `$OHFILE_BUNDLE`, on the
-//! device `$OHFILE_ROOT` (ohfile's default device when unset), both read at each call. The
-//! structs are the `ohf_asset_*` ones, whose layouts are the NDK's.
+//! device `$OHFILE_ROOT` (ohfile's default device when unset), both read at each call; the store
+//! is the process-wide one of that device and app (`AssetStore::shared_at`), so a call does not
+//! open the device or the app's databases again. The structs are the `ohf_asset_*` ones, whose
+//! layouts are the NDK's.
 
 #![allow(non_snake_case)] // the NDK's names
 
 use ohfile_core::asset::AssetStore;
-use ohfile_core::{Device, Error, ErrorCode};
+use ohfile_core::{Error, ErrorCode};
 
 use super::{
-    asset_call, bad_arg, device_unavailable, find_attr, free_blob, free_result_set, ohf_asset_attr,
-    ohf_asset_blob, ohf_asset_result, ohf_asset_result_set, ohf_asset_sync_result, read_attrs,
-    result_set_of, sync_result_of,
+    asset_call, bad_arg, find_attr, free_blob, free_result_set, ohf_asset_attr, ohf_asset_blob,
+    ohf_asset_result, ohf_asset_result_set, ohf_asset_sync_result, read_attrs, result_set_of,
+    sync_result_of,
 };
 
 /// The environment variable naming the calling app (its bundle name).
 const BUNDLE_ENV: &str = "OHFILE_BUNDLE";
 
-/// The calling app's store: 24000011 (the bundle manager cannot name the caller) without
-/// `$OHFILE_BUNDLE`, 24000001 when the device cannot be opened.
-fn caller_store() -> Result<AssetStore, Error> {
+/// Runs `f` on the calling app's store: 24000011 (the bundle manager cannot name the caller)
+/// without `$OHFILE_BUNDLE`, 24000001 when the device cannot be opened.
+fn with_caller_store<T>(f: impl FnOnce(&AssetStore) -> Result<T, Error>) -> Result<T, Error> {
     let owner = std::env::var(BUNDLE_ENV)
         .ok()
         .filter(|v| !v.is_empty())
@@ -29,8 +31,7 @@ fn caller_store() -> Result<AssetStore, Error> {
                 format!("the calling app is unknown: set {BUNDLE_ENV} to its bundle name"),
             )
         })?;
-    let device = Device::open(None).map_err(device_unavailable)?;
-    AssetStore::open(&device, &owner)
+    AssetStore::with_shared_at(None, &owner, f)
 }
 
 /// OH_Asset_Add: adds an asset for the calling app.
@@ -39,7 +40,7 @@ pub unsafe extern "C" fn OH_Asset_Add(attributes: *const ohf_asset_attr, attr_cn
     let invalid = ErrorCode::ParameterError;
     asset_call(invalid, || {
         let map = read_attrs(attributes, attr_cnt, "attributes", invalid)?;
-        caller_store()?.add(&map)
+        with_caller_store(|s| s.add(&map))
     })
 }
 
@@ -49,7 +50,7 @@ pub unsafe extern "C" fn OH_Asset_Remove(query: *const ohf_asset_attr, query_cnt
     let invalid = ErrorCode::ParameterError;
     asset_call(invalid, || {
         let map = read_attrs(query, query_cnt, "query", invalid)?;
-        caller_store()?.remove(&map)
+        with_caller_store(|s| s.remove(&map))
     })
 }
 
@@ -70,7 +71,7 @@ pub unsafe extern "C" fn OH_Asset_Update(
             "attributesToUpdate",
             invalid,
         )?;
-        caller_store()?.update(&query, &update)
+        with_caller_store(|s| s.update(&query, &update))
     })
 }
 
@@ -87,7 +88,7 @@ pub unsafe extern "C" fn OH_Asset_PreQuery(
         if challenge.is_null() {
             return Err(bad_arg(invalid, "challenge is NULL"));
         }
-        let bytes = caller_store()?.pre_query(&map)?;
+        let bytes = with_caller_store(|s| s.pre_query(&map))?;
         *challenge = super::blob_of(bytes);
         Ok(())
     })
@@ -106,7 +107,7 @@ pub unsafe extern "C" fn OH_Asset_Query(
         if result_set.is_null() {
             return Err(bad_arg(invalid, "resultSet is NULL"));
         }
-        let maps = caller_store()?.query(&map)?;
+        let maps = with_caller_store(|s| s.query(&map))?;
         *result_set = result_set_of(maps);
         Ok(())
     })
@@ -118,7 +119,7 @@ pub unsafe extern "C" fn OH_Asset_PostQuery(handle: *const ohf_asset_attr, handl
     let invalid = ErrorCode::ParameterError;
     asset_call(invalid, || {
         let map = read_attrs(handle, handle_cnt, "handle", invalid)?;
-        caller_store()?.post_query(&map)
+        with_caller_store(|s| s.post_query(&map))
     })
 }
 
@@ -136,7 +137,7 @@ pub unsafe extern "C" fn OH_Asset_QuerySyncResult(
         if sync_result.is_null() {
             return Err(bad_arg(invalid, "syncResult is NULL"));
         }
-        let result = caller_store()?.query_sync_result(&map)?;
+        let result = with_caller_store(|s| s.query_sync_result(&map))?;
         *sync_result = sync_result_of(result);
         Ok(())
     })

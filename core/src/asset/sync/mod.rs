@@ -83,7 +83,7 @@ pub(crate) fn export_package(device: &Device, bundle: &str) -> Result<Option<Vec
         ..Filter::default()
     };
     let mut dbs = store.dbs()?;
-    for bucket in store.buckets() {
+    for bucket in store.buckets()? {
         let mut count = BucketCount {
             group: group_hex(&bucket),
             attr_encrypted: bucket.attr_encrypted,
@@ -255,7 +255,7 @@ fn import_one(
     let mut row = Row {
         id: 0,
         alias: unhex(&a.alias).ok_or_else(corrupt)?,
-        owner: store.owner_key(bucket),
+        owner: store.owner_key(bucket)?,
         origin: store.owner().to_string(),
         sync_type: a.sync_type,
         accessibility,
