@@ -17,7 +17,6 @@
 use std::path::Path;
 
 use napi::bindgen_prelude::*;
-use napi::Task;
 use napi_derive::napi;
 use ohfile_core::asset::tags::{
     self, Accessibility, AuthType, ConflictResolution, OperationType, ReturnType, SyncType,
@@ -27,6 +26,7 @@ use ohfile_core::asset::{self, AssetMap, AssetStore, SyncResult, Value};
 use ohfile_core::{Device, Error, ErrorCode};
 
 use crate::errors::to_napi;
+use crate::pool::{pooled, PooledCall};
 
 const KIND_BOOL: u32 = 1;
 const KIND_NUMBER: u32 = 2;
@@ -205,36 +205,6 @@ fn on_store<T>(
     AssetStore::with_shared_at(root.map(Path::new), owner, f)
 }
 
-/// Runs one core call that produces a value on libuv's pool.
-pub struct AssetCall<T: Send + ToNapiValue + TypeName + 'static>(
-    Option<Box<dyn FnOnce() -> ohfile_core::Result<T> + Send>>,
-);
-
-impl<T: Send + ToNapiValue + TypeName + 'static> Task for AssetCall<T> {
-    type Output = T;
-    type JsValue = T;
-
-    fn compute(&mut self) -> Result<T> {
-        match self.0.take() {
-            Some(f) => f().map_err(to_napi),
-            None => Err(to_napi(Error::new(
-                ErrorCode::AssetServiceUnavailable,
-                "the call ran twice",
-            ))),
-        }
-    }
-
-    fn resolve(&mut self, _env: Env, v: T) -> Result<T> {
-        Ok(v)
-    }
-}
-
-fn later<T: Send + ToNapiValue + TypeName + 'static>(
-    f: impl FnOnce() -> ohfile_core::Result<T> + Send + 'static,
-) -> AsyncTask<AssetCall<T>> {
-    AsyncTask::new(AssetCall(Some(Box::new(f))))
-}
-
 /// asset.add(attributes) for `owner` on the device at `root` (null: the default device).
 #[napi(js_name = "assetAdd", ts_return_type = "Promise<void>")]
 pub fn asset_add(
@@ -242,9 +212,9 @@ pub fn asset_add(
     owner: String,
     packed: &[u8],
     attrs: u32,
-) -> Result<AsyncTask<AssetCall<()>>> {
+) -> Result<AsyncTask<PooledCall<()>>> {
     let map = to_map(packed, attrs).map_err(to_napi)?;
-    Ok(later(move || {
+    Ok(pooled(move || {
         on_store(root.as_deref(), &owner, |s| s.add(&map))
     }))
 }
@@ -280,9 +250,9 @@ pub fn asset_remove(
     owner: String,
     packed: &[u8],
     attrs: u32,
-) -> Result<AsyncTask<AssetCall<()>>> {
+) -> Result<AsyncTask<PooledCall<()>>> {
     let map = to_map(packed, attrs).map_err(to_napi)?;
-    Ok(later(move || {
+    Ok(pooled(move || {
         on_store(root.as_deref(), &owner, |s| s.remove(&map))
     }))
 }
@@ -307,10 +277,10 @@ pub fn asset_update(
     query_attrs: u32,
     update: &[u8],
     update_attrs: u32,
-) -> Result<AsyncTask<AssetCall<()>>> {
+) -> Result<AsyncTask<PooledCall<()>>> {
     let query = to_map(query, query_attrs).map_err(to_napi)?;
     let update = to_map(update, update_attrs).map_err(to_napi)?;
-    Ok(later(move || {
+    Ok(pooled(move || {
         on_store(root.as_deref(), &owner, |s| s.update(&query, &update))
     }))
 }
@@ -336,9 +306,9 @@ pub fn asset_pre_query(
     owner: String,
     packed: &[u8],
     attrs: u32,
-) -> Result<AsyncTask<AssetCall<Uint8Array>>> {
+) -> Result<AsyncTask<PooledCall<Uint8Array>>> {
     let map = to_map(packed, attrs).map_err(to_napi)?;
-    Ok(later(move || {
+    Ok(pooled(move || {
         on_store(root.as_deref(), &owner, |s| s.pre_query(&map)).map(Uint8Array::new)
     }))
 }
@@ -361,9 +331,9 @@ pub fn asset_query(
     owner: String,
     packed: &[u8],
     attrs: u32,
-) -> Result<AsyncTask<AssetCall<Uint8Array>>> {
+) -> Result<AsyncTask<PooledCall<Uint8Array>>> {
     let map = to_map(packed, attrs).map_err(to_napi)?;
-    Ok(later(move || {
+    Ok(pooled(move || {
         on_store(root.as_deref(), &owner, |s| s.query(&map))
             .map(|rows| Uint8Array::new(to_rows(rows)))
     }))
@@ -402,9 +372,9 @@ pub fn asset_post_query(
     owner: String,
     packed: &[u8],
     attrs: u32,
-) -> Result<AsyncTask<AssetCall<()>>> {
+) -> Result<AsyncTask<PooledCall<()>>> {
     let map = to_map(packed, attrs).map_err(to_napi)?;
-    Ok(later(move || {
+    Ok(pooled(move || {
         on_store(root.as_deref(), &owner, |s| s.post_query(&map))
     }))
 }
@@ -430,9 +400,9 @@ pub fn asset_query_sync_result(
     owner: String,
     packed: &[u8],
     attrs: u32,
-) -> Result<AsyncTask<AssetCall<AssetSyncResult>>> {
+) -> Result<AsyncTask<PooledCall<AssetSyncResult>>> {
     let map = to_map(packed, attrs).map_err(to_napi)?;
-    Ok(later(move || {
+    Ok(pooled(move || {
         on_store(root.as_deref(), &owner, |s| s.query_sync_result(&map)).map(to_sync_result)
     }))
 }
@@ -447,9 +417,9 @@ pub fn asset_authenticate_user(
     root: Option<String>,
     owner: String,
     challenge: Uint8Array,
-) -> AsyncTask<AssetCall<Uint8Array>> {
+) -> AsyncTask<PooledCall<Uint8Array>> {
     let challenge = challenge.to_vec();
-    later(move || {
+    pooled(move || {
         asset::authenticate_user(&device(root.as_deref())?, &owner, &challenge).map(Uint8Array::new)
     })
 }
