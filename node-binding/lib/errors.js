@@ -15,7 +15,8 @@ const Code = Object.freeze({
 
 function businessError(code, detail, data) {
   const base = MESSAGES.get(code) || MESSAGES.get(Code.UNKNOWN_ERROR);
-  const err = new Error(detail ? `${base}: ${detail}` : base);
+  // A documented message that is a sentence takes the detail as another sentence (no ".:").
+  const err = new Error(detail ? `${base}${base.endsWith('.') ? ' ' : ': '}${detail}` : base);
   err.code = code;
   if (data !== undefined && data !== null) err.data = data;
   return err;

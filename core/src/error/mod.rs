@@ -67,10 +67,15 @@ impl Error {
 
     /// The message shown to users: the documented message, then the detail.
     pub fn message(&self) -> String {
+        let message = self.code.message();
         if self.detail.is_empty() {
-            self.code.message().to_string()
+            message.to_string()
+        } else if message.ends_with('.') {
+            // A documented message that is a sentence ("The asset already exists.") is followed
+            // by the detail as another sentence, not by ".:".
+            format!("{message} {}", self.detail)
         } else {
-            format!("{}: {}", self.code.message(), self.detail)
+            format!("{message}: {}", self.detail)
         }
     }
 }
