@@ -213,10 +213,7 @@ pub fn asset_add(
     packed: &[u8],
     attrs: u32,
 ) -> Result<AsyncTask<PooledCall<()>>> {
-    let map = to_map(packed, attrs).map_err(to_napi)?;
-    Ok(pooled(move || {
-        on_store(root.as_deref(), &owner, |s| s.add(&map))
-    }))
+    later(root, owner, packed, attrs, |s, m| s.add(m))
 }
 
 /// asset.addSync(attributes).
@@ -228,6 +225,20 @@ pub fn asset_add_sync(
     attrs: u32,
 ) -> Result<()> {
     now(root, owner, packed, attrs, |s, m| s.add(m))
+}
+
+/// Runs one operation on libuv's pool (the map is unpacked now, on the calling thread).
+fn later<T: Send + ToNapiValue + TypeName + 'static>(
+    root: Option<String>,
+    owner: String,
+    packed: &[u8],
+    attrs: u32,
+    f: impl FnOnce(&AssetStore, &AssetMap) -> ohfile_core::Result<T> + Send + 'static,
+) -> Result<AsyncTask<PooledCall<T>>> {
+    let map = to_map(packed, attrs).map_err(to_napi)?;
+    Ok(pooled(move || {
+        on_store(root.as_deref(), &owner, |s| f(s, &map))
+    }))
 }
 
 /// Runs one operation on the calling thread.
@@ -251,10 +262,7 @@ pub fn asset_remove(
     packed: &[u8],
     attrs: u32,
 ) -> Result<AsyncTask<PooledCall<()>>> {
-    let map = to_map(packed, attrs).map_err(to_napi)?;
-    Ok(pooled(move || {
-        on_store(root.as_deref(), &owner, |s| s.remove(&map))
-    }))
+    later(root, owner, packed, attrs, |s, m| s.remove(m))
 }
 
 /// asset.removeSync(query).
@@ -307,10 +315,9 @@ pub fn asset_pre_query(
     packed: &[u8],
     attrs: u32,
 ) -> Result<AsyncTask<PooledCall<Uint8Array>>> {
-    let map = to_map(packed, attrs).map_err(to_napi)?;
-    Ok(pooled(move || {
-        on_store(root.as_deref(), &owner, |s| s.pre_query(&map)).map(Uint8Array::new)
-    }))
+    later(root, owner, packed, attrs, |s, m| {
+        s.pre_query(m).map(Uint8Array::new)
+    })
 }
 
 /// asset.preQuerySync(query).
@@ -332,11 +339,9 @@ pub fn asset_query(
     packed: &[u8],
     attrs: u32,
 ) -> Result<AsyncTask<PooledCall<Uint8Array>>> {
-    let map = to_map(packed, attrs).map_err(to_napi)?;
-    Ok(pooled(move || {
-        on_store(root.as_deref(), &owner, |s| s.query(&map))
-            .map(|rows| Uint8Array::new(to_rows(rows)))
-    }))
+    later(root, owner, packed, attrs, |s, m| {
+        s.query(m).map(|rows| Uint8Array::new(to_rows(rows)))
+    })
 }
 
 /// asset.querySync(query): the matching assets packed into `out` when they fit (then their
@@ -373,10 +378,7 @@ pub fn asset_post_query(
     packed: &[u8],
     attrs: u32,
 ) -> Result<AsyncTask<PooledCall<()>>> {
-    let map = to_map(packed, attrs).map_err(to_napi)?;
-    Ok(pooled(move || {
-        on_store(root.as_deref(), &owner, |s| s.post_query(&map))
-    }))
+    later(root, owner, packed, attrs, |s, m| s.post_query(m))
 }
 
 /// asset.postQuerySync(handle).
@@ -401,10 +403,9 @@ pub fn asset_query_sync_result(
     packed: &[u8],
     attrs: u32,
 ) -> Result<AsyncTask<PooledCall<AssetSyncResult>>> {
-    let map = to_map(packed, attrs).map_err(to_napi)?;
-    Ok(pooled(move || {
-        on_store(root.as_deref(), &owner, |s| s.query_sync_result(&map)).map(to_sync_result)
-    }))
+    later(root, owner, packed, attrs, |s, m| {
+        s.query_sync_result(m).map(to_sync_result)
+    })
 }
 
 /// ohfile's software stand-in for user authentication: an auth token for a challenge of one of
